@@ -1,0 +1,180 @@
+//! `authpipe`: compile, run and benchmark auth pipeline functions.
+
+mod bench;
+mod load;
+
+use anyhow::{Context, Result, bail};
+use authpipe::{Environ, Limits, Stage};
+use clap::{Args, Parser, Subcommand};
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+/// Run user-written JavaScript auth pipeline functions in a WebAssembly sandbox.
+#[derive(Parser)]
+#[command(name = "authpipe", version, about)]
+struct Cli {
+    #[command(flatten)]
+    cache: CacheArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct CacheArgs {
+    /// Directory for compiled machine code, reused across runs
+    /// [default: $XDG_CACHE_HOME/authpipe or ~/.cache/authpipe].
+    #[arg(long, global = true, env = "AUTHPIPE_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Do not read or write the on-disk cache of compiled code.
+    #[arg(long, global = true, env = "AUTHPIPE_NO_CACHE")]
+    no_cache: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile FN.js into a pre-initialised, self-contained FN.wasm.
+    ///
+    /// The .wasm runs with `authpipe run` and also under a stock
+    /// `wasmtime run FN.wasm < input.json`. Syntax errors are reported as
+    /// FILE:LINE:COL on stderr with a non-zero exit status.
+    CompileFunction {
+        /// The function's JavaScript source.
+        source: PathBuf,
+        /// Where to write the snapshot [default: FN.wasm beside FN.js].
+        #[arg(short, long, value_name = "FN.wasm")]
+        output: Option<PathBuf>,
+    },
+    /// Run one function once and print its result JSON on stdout.
+    Run {
+        /// The function: JavaScript source (.js) or compiled snapshot (.wasm).
+        function: PathBuf,
+        #[command(flatten)]
+        call: CallArgs,
+    },
+    /// Measure per-invocation latency, throughput and fuel of one function.
+    ///
+    /// Every call runs on a fresh instance; compile time is measured
+    /// separately and excluded.
+    Bench {
+        /// The function: JavaScript source (.js) or compiled snapshot (.wasm).
+        function: PathBuf,
+        #[command(flatten)]
+        call: CallArgs,
+        /// Number of measured calls.
+        #[arg(short = 'n', long = "calls", default_value_t = 10_000)]
+        calls: u64,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct CallArgs {
+    /// Input JSON file, or `-` for stdin ({"user": {…}, "context": {…}}).
+    #[arg(long, value_name = "FILE|-")]
+    input: Option<PathBuf>,
+    /// Set `env.K` inside the function (repeatable).
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    env: Vec<(String, String)>,
+    /// Wall-clock limit in milliseconds (1–60000).
+    #[arg(long, value_name = "N", default_value_t = authpipe::DEFAULT_TIMEOUT.as_millis() as u64)]
+    timeout_ms: u64,
+    /// Fuel limit, in Wasm instructions (1e5–1e10).
+    #[arg(long, value_name = "N", default_value_t = authpipe::DEFAULT_FUEL)]
+    fuel: u64,
+    /// Linear-memory limit in MiB (4–1024).
+    #[arg(long, value_name = "N", default_value_t = authpipe::DEFAULT_MEMORY_MB)]
+    memory_mb: u32,
+}
+
+fn parse_env(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
+        _ => Err(format!("expected K=V, got {text:?}")),
+    }
+}
+
+impl CallArgs {
+    fn limits(&self) -> Result<Limits> {
+        let mut limits = Limits::default();
+        limits.timeout_ms(self.timeout_ms)?.fuel(self.fuel)?.memory_mb(self.memory_mb)?;
+        Ok(limits)
+    }
+
+    fn environ(&self) -> Result<Arc<Environ>> {
+        Ok(Arc::new(Environ::new(self.env.iter().map(|(k, v)| (k, v)))?))
+    }
+
+    fn read_input(&self) -> Result<Vec<u8>> {
+        match self.input.as_deref() {
+            Some(path) if path != Path::new("-") => {
+                std::fs::read(path).with_context(|| format!("cannot read input {}", path.display()))
+            }
+            _ => {
+                let stdin = std::io::stdin();
+                if self.input.is_none() && stdin.is_terminal() {
+                    bail!("no input: pass --input FILE, or pipe the input JSON into stdin");
+                }
+                let mut input = Vec::new();
+                stdin.lock().read_to_end(&mut input).context("cannot read stdin")?;
+                Ok(input)
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let runtime = load::runtime(&cli.cache)?;
+    match cli.command {
+        Command::CompileFunction { source, output } => {
+            let output = output.unwrap_or_else(|| source.with_extension("wasm"));
+            let text = load::read_source(&source)?;
+            let snapshot = match runtime.snapshot(&load::function_name(&source), &text) {
+                Ok(snapshot) => snapshot,
+                Err(error) => return Ok(load::report_compile_error(&source, error)),
+            };
+            std::fs::write(&output, snapshot).with_context(|| format!("cannot write {}", output.display()))?;
+            eprintln!("compiled {} -> {}", source.display(), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { function, call } => {
+            let limits = call.limits()?;
+            let env = call.environ()?;
+            let input = call.read_input()?;
+            let function = match load::function(&runtime, &function)? {
+                Ok(function) => function,
+                Err(code) => return Ok(code),
+            };
+            let stage = Stage {
+                env,
+                limits,
+                ..Stage::new(function)
+            };
+            let result = stage.run_blocking(&input);
+            let mut stdout = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &result)?;
+            writeln!(stdout)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            function,
+            call,
+            calls,
+            json,
+        } => bench::run(&runtime, &function, &call, calls, json),
+    }
+}

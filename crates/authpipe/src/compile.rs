@@ -1,0 +1,250 @@
+//! JavaScript source → pre-initialised snapshot, with wasmtime-wizer.
+//!
+//! The engine is instrumented and compiled once per process (and cached on
+//! disk); each compile then only instantiates it, evaluates the source and
+//! snapshots the memory.
+
+use crate::function::Function;
+use crate::limits::MAX_INPUT_BYTES;
+use crate::runtime::{ENGINE_WASM, EPOCH_TICK, Runtime};
+use crate::sandbox::{CallState, Environ};
+use anyhow::{Context, Result, anyhow};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::{Instance, Module, Store, Trap};
+use wasmtime_wizer::{ModuleContext, SnapshotVal, ValType, Wizer};
+
+/// Wall-clock budget for evaluating a function's top-level code.
+const COMPILE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Fuel budget for evaluating a function's top-level code.
+const COMPILE_FUEL: u64 = 10_000_000_000;
+/// Memory budget for evaluating a function's top-level code.
+const COMPILE_MEMORY_BYTES: u64 = 256 << 20;
+/// Largest accepted source file.
+const MAX_SOURCE_BYTES: usize = 4 * MAX_INPUT_BYTES;
+
+/// Why a function did not compile.
+#[derive(Debug, thiserror::Error)]
+pub enum CompileError {
+    /// The source has a syntax error, throws at top level, or does not
+    /// define `pipe`. `Display` is `FILE:LINE:COL: message` when the
+    /// position is known.
+    #[error("{}", source_error_text(.file, *.line, *.column, .message))]
+    Source {
+        /// The file name the source was compiled under.
+        file: String,
+        /// 1-based line, when known.
+        line: Option<u32>,
+        /// 1-based column, when known.
+        column: Option<u32>,
+        /// What is wrong.
+        message: String,
+    },
+    /// The host failed (not the source's fault).
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+fn source_error_text(file: &str, line: Option<u32>, column: Option<u32>, message: &str) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!("{file}:{line}:{column}: {message}"),
+        (Some(line), None) => format!("{file}:{line}: {message}"),
+        _ => format!("{file}: {message}"),
+    }
+}
+
+/// The engine module instrumented for snapshotting, compiled.
+pub(crate) struct Instrumented {
+    context: ModuleContext<'static>,
+    module: Module,
+}
+
+/// What the engine's initializer reports on stdout.
+#[derive(Deserialize)]
+struct InitReport {
+    ok: bool,
+    #[serde(default)]
+    error: Option<InitError>,
+}
+
+#[derive(Deserialize)]
+struct InitError {
+    message: String,
+    #[serde(default)]
+    line: Option<u32>,
+    #[serde(default)]
+    column: Option<u32>,
+}
+
+fn wizer() -> Wizer {
+    Wizer::new()
+}
+
+impl Runtime {
+    pub(crate) fn instrumented(&self) -> Result<Arc<Instrumented>> {
+        if let Some(done) = self.inner.instrumented.get() {
+            return Ok(done.clone());
+        }
+        let (context, wasm) = wizer()
+            .instrument(ENGINE_WASM)
+            .map_err(anyhow::Error::from)
+            .context("failed to instrument the engine")?;
+        let module = self.inner.module(&wasm).context("failed to compile the engine")?;
+        let done = Arc::new(Instrumented { context, module });
+        Ok(self.inner.instrumented.get_or_init(|| done).clone())
+    }
+
+    /// Compiles `source` into a function named `name`.
+    ///
+    /// `name` is also the file name in stack traces and error positions
+    /// (`name.js` is used when `name` has no extension).
+    pub fn compile(&self, name: &str, source: &str) -> Result<Function, CompileError> {
+        let snapshot = self.snapshot(name, source)?;
+        Ok(self.load(name, &snapshot)?)
+    }
+
+    /// Compiles `source` into a self-contained snapshot `.wasm` (what
+    /// `authpipe compile-function` writes).
+    pub fn snapshot(&self, name: &str, source: &str) -> Result<Vec<u8>, CompileError> {
+        let file = file_name(name);
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(CompileError::Source {
+                file,
+                line: None,
+                column: None,
+                message: format!("the source is {} bytes; the limit is {MAX_SOURCE_BYTES}", source.len()),
+            });
+        }
+        let instrumented = self.instrumented()?;
+        let stdin = format!("{file}\n{source}").into_bytes();
+        let mut store = Store::new(
+            &self.inner.engine,
+            CallState::new(stdin, Arc::new(Environ::default()), COMPILE_MEMORY_BYTES),
+        );
+        store.limiter(|state| state);
+        store.set_fuel(COMPILE_FUEL).map_err(anyhow::Error::from)?;
+        store.set_epoch_deadline(ticks(COMPILE_TIMEOUT));
+        store.epoch_deadline_trap();
+
+        let instance = self
+            .inner
+            .linker
+            .instantiate(&mut store, &instrumented.module)
+            .map_err(anyhow::Error::from)
+            .context("failed to instantiate the engine")?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .context("the engine exports no memory")?;
+        store.data_mut().memory = Some(memory);
+
+        for export in ["_initialize", wizer().get_init_func()] {
+            let Some(func) = instance.get_func(&mut store, export) else { continue };
+            let func = func.typed::<(), ()>(&store).map_err(anyhow::Error::from)?;
+            if let Err(trap) = func.call(&mut store, ()) {
+                return Err(init_failure(&file, &store, trap));
+            }
+        }
+
+        let report: InitReport = serde_json::from_slice(&store.data().stdout.data)
+            .with_context(|| format!("the engine's compile report is not JSON: {:?}", String::from_utf8_lossy(&store.data().stdout.data)))?;
+        if !report.ok {
+            let error = report.error.ok_or_else(|| anyhow!("the engine reported a failure without details"))?;
+            return Err(CompileError::Source {
+                file,
+                line: error.line,
+                column: error.column,
+                message: error.message,
+            });
+        }
+
+        let mut state = SnapshotState { store: &mut store, instance };
+        let snapshot = block_on_ready(wizer().snapshot(&instrumented.context, &mut state))
+            .map_err(anyhow::Error::from)
+            .context("failed to snapshot the initialised engine")?;
+        Ok(snapshot)
+    }
+}
+
+/// `name` with a `.js` extension unless it already has one.
+fn file_name(name: &str) -> String {
+    if name.ends_with(".js") || name.ends_with(".mjs") || name.ends_with(".cjs") {
+        name.to_string()
+    } else {
+        format!("{name}.js")
+    }
+}
+
+/// Epoch ticks that cover `timeout` (at least one).
+pub(crate) fn ticks(timeout: Duration) -> u64 {
+    (timeout.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1
+}
+
+fn init_failure(file: &str, store: &Store<CallState>, error: wasmtime::Error) -> CompileError {
+    let message = match error.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => "the top-level code ran out of fuel while the function was compiled".to_string(),
+        Some(Trap::Interrupt) => format!(
+            "the top-level code ran for more than {} s while the function was compiled",
+            COMPILE_TIMEOUT.as_secs()
+        ),
+        _ if store.data().memory_limit_hit => format!(
+            "the top-level code needed more than {} MiB of memory while the function was compiled",
+            COMPILE_MEMORY_BYTES >> 20
+        ),
+        Some(Trap::StackOverflow) => "the top-level code overflowed the stack".to_string(),
+        _ => {
+            return CompileError::Internal(
+                anyhow::Error::from(error).context("the engine failed while compiling the function"),
+            );
+        }
+    };
+    CompileError::Source {
+        file: file.to_string(),
+        line: None,
+        column: None,
+        message,
+    }
+}
+
+/// Gives wasmtime-wizer read access to the initialised instance.
+struct SnapshotState<'a> {
+    store: &'a mut Store<CallState>,
+    instance: Instance,
+}
+
+impl wasmtime_wizer::InstanceState for SnapshotState<'_> {
+    async fn global_get(&mut self, name: &str, _type_hint: ValType) -> SnapshotVal {
+        let global = self
+            .instance
+            .get_global(&mut *self.store, name)
+            .expect("wizer asks only for globals it exported");
+        match global.get(&mut *self.store) {
+            wasmtime::Val::I32(x) => SnapshotVal::I32(x),
+            wasmtime::Val::I64(x) => SnapshotVal::I64(x),
+            wasmtime::Val::F32(x) => SnapshotVal::F32(x),
+            wasmtime::Val::F64(x) => SnapshotVal::F64(x),
+            wasmtime::Val::V128(x) => SnapshotVal::V128(x.as_u128()),
+            other => panic!("unsupported global value {other:?}"),
+        }
+    }
+
+    async fn memory_contents(&mut self, name: &str, contents: impl FnOnce(&[u8]) + Send) {
+        let memory = self
+            .instance
+            .get_memory(&mut *self.store, name)
+            .expect("wizer asks only for memories it exported");
+        contents(memory.data(&*self.store));
+    }
+}
+
+/// Drives a future that never waits (wizer's snapshot over in-memory state)
+/// to completion without an executor.
+fn block_on_ready<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}

@@ -1,0 +1,332 @@
+//! A compiled function and one sandboxed call of it.
+
+use crate::compile::ticks;
+use crate::limits::{Limits, MAX_LOG_BYTES};
+use crate::result::{Claims, ErrorKind, FunctionError, LogLevel, LogRecord};
+use crate::runtime::Runtime;
+use crate::sandbox::{CallState, Environ, Exit, WASI_FUNCTIONS, WASI_MODULE};
+use crate::split::{self, MEMORY_NAME, SNAPSHOT_MODULE};
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+use std::time::Instant;
+use wasmtime::{Extern, Instance, InstancePre, Linker, Module, ModuleExport, Store, Trap};
+
+/// A compiled function, ready to run. Cheap to clone; each call gets a fresh
+/// sandbox, so nothing leaks between calls.
+#[derive(Clone)]
+pub struct Function {
+    inner: Arc<FunctionInner>,
+}
+
+struct FunctionInner {
+    runtime: Runtime,
+    name: String,
+    snapshot: Arc<[u8]>,
+    source_hash: String,
+    /// Shared engine code; imports its memory from `data`.
+    code: Module,
+    /// The snapshot's memory, ready to instantiate.
+    data: InstancePre<CallState>,
+    data_memory: ModuleExport,
+    start: ModuleExport,
+    imports: Vec<ImportSlot>,
+}
+
+/// Where each import of the code module comes from.
+enum ImportSlot {
+    Memory,
+    Wasi(String),
+}
+
+/// How one stage's call ended, before it is merged into a result.
+pub(crate) enum StageOutput {
+    Allow {
+        user: Value,
+        context: Value,
+        claims: Claims,
+        custom_data: Map<String, Value>,
+    },
+    Refused(FunctionError),
+}
+
+/// One call's output and measurements.
+pub(crate) struct StageRun {
+    pub output: StageOutput,
+    pub duration_us: u64,
+    pub fuel: u64,
+    pub memory_bytes: u64,
+    pub logs: Vec<LogRecord>,
+}
+
+impl Runtime {
+    /// Loads a snapshot written by [`Runtime::snapshot`] (or
+    /// `authpipe compile-function`).
+    pub fn load(&self, name: &str, snapshot: &[u8]) -> Result<Function> {
+        let engine = &self.inner.engine;
+        let parts = split::split(snapshot).with_context(|| format!("{name}: not an authpipe function"))?;
+        let code = self.inner.module(&parts.code).context("failed to compile the function's code")?;
+        if code.get_export("wizer-initialize").is_some() {
+            bail!("{name}: this is the bare authpipe engine, not a compiled function");
+        }
+        let start = code
+            .get_export_index("_start")
+            .with_context(|| format!("{name}: not an authpipe function (no `_start` export)"))?;
+        let mut imports = Vec::new();
+        for import in code.imports() {
+            imports.push(match (import.module(), import.name()) {
+                (SNAPSHOT_MODULE, MEMORY_NAME) => ImportSlot::Memory,
+                (WASI_MODULE, name) if WASI_FUNCTIONS.contains(&name) => ImportSlot::Wasi(name.to_string()),
+                (module, name) => bail!("{name}: imports `{module}::{name}`, which authpipe does not provide"),
+            });
+        }
+        let data_module = Module::new(engine, &parts.data)
+            .map_err(anyhow::Error::from)
+            .context("failed to load the function's memory image")?;
+        let data_memory = data_module
+            .get_export_index(MEMORY_NAME)
+            .context("the memory image exports no memory")?;
+        let data = Linker::new(engine).instantiate_pre(&data_module)?;
+        Ok(Function {
+            inner: Arc::new(FunctionInner {
+                runtime: self.clone(),
+                name: name.to_string(),
+                source_hash: hex(&Sha256::digest(snapshot)),
+                snapshot: snapshot.into(),
+                code,
+                data,
+                data_memory,
+                start,
+                imports,
+            }),
+        })
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Function {
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The snapshot `.wasm` this function runs (self-contained; runs under a
+    /// stock `wasmtime run` too).
+    pub fn snapshot(&self) -> &[u8] {
+        &self.inner.snapshot
+    }
+
+    /// SHA-256 of the snapshot, hex-encoded.
+    pub fn snapshot_hash(&self) -> &str {
+        &self.inner.source_hash
+    }
+
+    /// Runs the function once on `input` in a fresh sandbox.
+    pub(crate) fn call(&self, input: Vec<u8>, env: &Arc<Environ>, limits: &Limits) -> StageRun {
+        let started = Instant::now();
+        let mut store = Store::new(
+            &self.inner.runtime.inner.engine,
+            CallState::new(input, env.clone(), limits.max_memory_bytes()),
+        );
+        store.limiter(|state| state);
+        let outcome = self.run_in(&mut store, limits);
+        let duration_us = started.elapsed().as_micros() as u64;
+        let fuel = limits.fuel_budget() - store.get_fuel().unwrap_or(0);
+        let memory_bytes = store
+            .data()
+            .memory
+            .map_or(0, |memory| memory.data_size(&store) as u64);
+        let state = store.into_data();
+        let output = self.classify(outcome, &state, limits);
+        StageRun {
+            output,
+            duration_us,
+            fuel,
+            memory_bytes,
+            logs: parse_logs(&state.stderr.data, state.stderr.overflowed),
+        }
+    }
+
+    fn run_in(&self, store: &mut Store<CallState>, limits: &Limits) -> wasmtime::Result<()> {
+        store.set_fuel(limits.fuel_budget())?;
+        store.set_epoch_deadline(ticks(limits.timeout()));
+        store.epoch_deadline_trap();
+        let inner = &*self.inner;
+        let data = inner.data.instantiate(&mut *store)?;
+        let Some(Extern::Memory(memory)) = data.get_module_export(&mut *store, &inner.data_memory) else {
+            wasmtime::bail!("the memory image exports no memory");
+        };
+        store.data_mut().memory = Some(memory);
+        let mut imports = Vec::with_capacity(inner.imports.len());
+        for slot in &inner.imports {
+            imports.push(match slot {
+                ImportSlot::Memory => Extern::Memory(memory),
+                ImportSlot::Wasi(name) => inner
+                    .runtime
+                    .inner
+                    .linker
+                    .get(&mut *store, WASI_MODULE, name)?,
+            });
+        }
+        let instance = Instance::new(&mut *store, &inner.code, &imports)?;
+        let Some(Extern::Func(start)) = instance.get_module_export(&mut *store, &inner.start) else {
+            wasmtime::bail!("the function has no `_start`");
+        };
+        start.typed::<(), ()>(&*store)?.call(&mut *store, ())?;
+        Ok(())
+    }
+
+    /// Turns how the call ended into the stage's output, trusting the guest
+    /// only for what only the guest can know.
+    fn classify(&self, outcome: wasmtime::Result<()>, state: &CallState, limits: &Limits) -> StageOutput {
+        let refuse = |kind, message: String| StageOutput::Refused(FunctionError::new(kind, message));
+        if state.memory_limit_hit {
+            return refuse(
+                ErrorKind::MemoryLimit,
+                format!("the function needed more than {} MiB of memory", limits.max_memory_bytes() >> 20),
+            );
+        }
+        if state.stdout.overflowed {
+            return refuse(
+                ErrorKind::OutputTooLarge,
+                format!("the result exceeded {} bytes", crate::limits::MAX_OUTPUT_BYTES),
+            );
+        }
+        if let Err(error) = outcome {
+            return match error.downcast_ref::<Trap>() {
+                Some(Trap::OutOfFuel) => refuse(
+                    ErrorKind::FuelExhausted,
+                    format!("the function used up its fuel ({})", limits.fuel_budget()),
+                ),
+                Some(Trap::Interrupt) => refuse(
+                    ErrorKind::Timeout,
+                    format!("the function ran longer than {} ms", limits.timeout().as_millis()),
+                ),
+                Some(Trap::StackOverflow) => refuse(ErrorKind::StackOverflow, "the call stack overflowed".into()),
+                Some(trap) => refuse(ErrorKind::Exception, format!("the function's sandbox trapped: {trap}")),
+                None => match error.downcast_ref::<Exit>() {
+                    Some(exit) => refuse(ErrorKind::Exception, exit.to_string()),
+                    None => {
+                        tracing::error!(function = %self.name(), error = ?error, "sandbox failure");
+                        refuse(ErrorKind::Exception, format!("the sandbox failed: {error:#}"))
+                    }
+                },
+            };
+        }
+        parse_output(&state.stdout.data)
+    }
+}
+
+/// What the guest writes on stdout.
+#[derive(Deserialize)]
+struct GuestOutput {
+    outcome: crate::result::Outcome,
+    #[serde(default)]
+    user: Option<Value>,
+    #[serde(default)]
+    context: Option<Value>,
+    #[serde(default)]
+    claims: Option<Claims>,
+    #[serde(default)]
+    custom_data: Option<Map<String, Value>>,
+    #[serde(default)]
+    error: Option<GuestError>,
+}
+
+#[derive(Deserialize)]
+struct GuestError {
+    kind: ErrorKind,
+    message: String,
+    #[serde(default)]
+    stack: Option<String>,
+}
+
+/// Error kinds the guest may report; the rest are the host's to decide.
+fn guest_may_report(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::Denied
+            | ErrorKind::Exception
+            | ErrorKind::NoCallback
+            | ErrorKind::StackOverflow
+            | ErrorKind::InvalidInput
+            | ErrorKind::InvalidOutput
+            | ErrorKind::FetchDenied
+    )
+}
+
+fn parse_output(stdout: &[u8]) -> StageOutput {
+    let invalid = |message: String| StageOutput::Refused(FunctionError::new(ErrorKind::InvalidOutput, message));
+    let output: GuestOutput = match serde_json::from_slice(stdout) {
+        Ok(output) => output,
+        Err(e) if stdout.is_empty() => return invalid(format!("the function produced no result ({e})")),
+        Err(e) => return invalid(format!("the function's result is not valid: {e}")),
+    };
+    match output.outcome {
+        crate::result::Outcome::Allow => match (output.user, output.context) {
+            (Some(user @ Value::Object(_)), Some(context @ Value::Object(_))) => StageOutput::Allow {
+                user,
+                context,
+                claims: output.claims.unwrap_or_default(),
+                custom_data: output.custom_data.unwrap_or_default(),
+            },
+            _ => invalid("an allowing result must carry user and context objects".into()),
+        },
+        _ => match output.error {
+            Some(error) if guest_may_report(error.kind) => StageOutput::Refused(FunctionError {
+                kind: error.kind,
+                message: error.message,
+                function: None,
+                stack: error.stack,
+            }),
+            Some(error) => invalid(format!("the function reported a reserved error kind `{}`", error.kind)),
+            None => invalid("a refusing result must carry an error".into()),
+        },
+    }
+}
+
+/// Parses the JSON-lines log stream, keeping [`MAX_LOG_BYTES`] of messages
+/// and marking any cut.
+pub(crate) fn parse_logs(raw: &[u8], overflowed: bool) -> Vec<LogRecord> {
+    let mut logs = Vec::new();
+    let mut kept = 0usize;
+    let mut truncated = overflowed;
+    for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let mut record = serde_json::from_slice::<LogRecord>(line).unwrap_or_else(|_| LogRecord {
+            level: LogLevel::Info,
+            message: String::from_utf8_lossy(line).into_owned(),
+        });
+        if kept + record.message.len() > MAX_LOG_BYTES {
+            let mut cut = MAX_LOG_BYTES - kept;
+            while !record.message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            record.message.truncate(cut);
+            if !record.message.is_empty() {
+                logs.push(record);
+            }
+            truncated = true;
+            break;
+        }
+        kept += record.message.len();
+        logs.push(record);
+    }
+    if truncated {
+        logs.push(LogRecord {
+            level: LogLevel::Warn,
+            message: format!("[authpipe] log output truncated: a stage keeps at most {MAX_LOG_BYTES} bytes of logs"),
+        });
+    }
+    logs
+}
+
+impl std::fmt::Debug for Function {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Function").field("name", &self.inner.name).finish_non_exhaustive()
+    }
+}

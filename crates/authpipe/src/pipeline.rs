@@ -1,0 +1,233 @@
+//! Stages run in order, passing `user`/`context` and accumulating claims.
+
+use crate::function::{Function, StageOutput, StageRun};
+use crate::limits::{Limits, MAX_INPUT_BYTES};
+use crate::result::{Claims, ErrorKind, FunctionError, InvocationResult, Outcome, StageReport};
+use crate::sandbox::Environ;
+use serde_json::{Map, Value, json};
+use std::sync::Arc;
+
+/// What a pipeline does when a stage errors (not when it denies).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// End the pipeline with outcome `error` (fail closed). The default.
+    #[default]
+    Deny,
+    /// Record the error and continue with the previous `user`/`context`.
+    Skip,
+}
+
+/// A function with the settings it runs under in a pipeline.
+#[derive(Debug, Clone)]
+pub struct Stage {
+    /// The compiled function.
+    pub function: Function,
+    /// Its `env` (read-only inside the function).
+    pub env: Arc<Environ>,
+    /// Its limits.
+    pub limits: Limits,
+    /// What an error in this stage does to the pipeline.
+    pub on_error: OnError,
+}
+
+impl Stage {
+    /// A stage with no `env`, default limits and fail-closed errors.
+    pub fn new(function: Function) -> Self {
+        Self {
+            function,
+            env: Arc::new(Environ::default()),
+            limits: Limits::default(),
+            on_error: OnError::Deny,
+        }
+    }
+
+    /// Runs this stage alone; the result has one entry in `stages`.
+    pub fn run_blocking(&self, input: &[u8]) -> InvocationResult {
+        run_stages(std::slice::from_ref(self), input)
+    }
+}
+
+/// Ordered stages of one trigger.
+#[derive(Debug, Clone, Default)]
+pub struct Pipeline {
+    stages: Vec<Stage>,
+}
+
+impl Pipeline {
+    /// A pipeline of `stages`, run in the given order.
+    pub fn new(stages: Vec<Stage>) -> Self {
+        Self { stages }
+    }
+
+    /// The stages, in order.
+    pub fn stages(&self) -> &[Stage] {
+        &self.stages
+    }
+
+    /// Runs the pipeline on this thread. Each stage can take up to its
+    /// timeout, so call this from a thread that may block; async code uses
+    /// [`Pipeline::run`].
+    pub fn run_blocking(&self, input: &[u8]) -> InvocationResult {
+        run_stages(&self.stages, input)
+    }
+
+    /// Runs the pipeline on tokio's blocking pool, so the reactor never
+    /// waits on a sandbox.
+    pub async fn run(&self, input: Vec<u8>) -> InvocationResult {
+        let pipeline = self.clone();
+        match tokio::task::spawn_blocking(move || pipeline.run_blocking(&input)).await {
+            Ok(result) => result,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+/// The values that flow from stage to stage.
+struct Flow {
+    user: Value,
+    context: Value,
+    claims: Claims,
+    custom_data: Map<String, Value>,
+}
+
+fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
+    if input.len() > MAX_INPUT_BYTES {
+        return failed_before_start(FunctionError::new(
+            ErrorKind::InvalidInput,
+            format!("the input is {} bytes; the limit is {MAX_INPUT_BYTES}", input.len()),
+        ));
+    }
+    // The caller's input goes to the first stage untouched; later stages get
+    // the flow re-serialised. It is parsed here only when needed.
+    let mut flow: Option<Flow> = None;
+    let mut reports = Vec::with_capacity(stages.len());
+    let mut refusal: Option<(Outcome, FunctionError)> = None;
+
+    for stage in stages {
+        let stage_input = match &flow {
+            None => input.to_vec(),
+            Some(flow) => serde_json::to_vec(&json!({
+                "user": flow.user,
+                "context": flow.context,
+                "claims": flow.claims,
+                "custom_data": flow.custom_data,
+            }))
+            .expect("JSON values always serialise"),
+        };
+        let StageRun {
+            output,
+            duration_us,
+            fuel,
+            memory_bytes,
+            logs,
+        } = stage.function.call(stage_input, &stage.env, &stage.limits);
+        let name = stage.function.name().to_string();
+        let (outcome, error) = match output {
+            StageOutput::Allow {
+                user,
+                context,
+                claims,
+                custom_data,
+            } => {
+                flow = Some(Flow {
+                    user,
+                    context,
+                    claims,
+                    custom_data,
+                });
+                (Outcome::Allow, None)
+            }
+            StageOutput::Refused(mut error) => {
+                error.function = Some(name.clone());
+                let outcome = if error.kind == ErrorKind::Denied { Outcome::Deny } else { Outcome::Error };
+                (outcome, Some(error))
+            }
+        };
+        reports.push(StageReport {
+            function: name,
+            outcome,
+            duration_us,
+            fuel,
+            memory_bytes,
+            logs,
+            error: error.clone(),
+        });
+        if let Some(error) = error {
+            let skip = outcome == Outcome::Error && stage.on_error == OnError::Skip;
+            if !skip {
+                refusal = Some((outcome, error));
+                break;
+            }
+        }
+    }
+
+    let flow = match flow {
+        Some(flow) => flow,
+        None => match initial_flow(input) {
+            Ok(flow) => flow,
+            Err(error) if refusal.is_none() => {
+                let mut result = failed_before_start(error);
+                result.stages = reports;
+                return result;
+            }
+            Err(_) => Flow {
+                user: Value::Null,
+                context: Value::Null,
+                claims: Claims::default(),
+                custom_data: Map::new(),
+            },
+        },
+    };
+    let (outcome, error) = match refusal {
+        Some((outcome, error)) => (outcome, Some(error)),
+        None => (Outcome::Allow, None),
+    };
+    InvocationResult {
+        outcome,
+        user: flow.user,
+        context: flow.context,
+        claims: flow.claims,
+        custom_data: flow.custom_data,
+        error,
+        stages: reports,
+    }
+}
+
+/// The caller's own `user`/`context` (and any claims it passed in).
+fn initial_flow(input: &[u8]) -> Result<Flow, FunctionError> {
+    let invalid = |message: String| FunctionError::new(ErrorKind::InvalidInput, message);
+    let value: Value =
+        serde_json::from_slice(input).map_err(|e| invalid(format!("the input is not valid JSON: {e}")))?;
+    let Value::Object(mut object) = value else {
+        return Err(invalid("the input must be a JSON object with \"user\" and \"context\" objects".into()));
+    };
+    let user = object.remove("user").filter(Value::is_object).ok_or_else(|| invalid("input.user must be a JSON object".into()))?;
+    let context = object
+        .remove("context")
+        .filter(Value::is_object)
+        .ok_or_else(|| invalid("input.context must be a JSON object".into()))?;
+    Ok(Flow {
+        user,
+        context,
+        claims: object
+            .remove("claims")
+            .and_then(|c| serde_json::from_value(c).ok())
+            .unwrap_or_default(),
+        custom_data: match object.remove("custom_data") {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        },
+    })
+}
+
+fn failed_before_start(error: FunctionError) -> InvocationResult {
+    InvocationResult {
+        outcome: Outcome::Error,
+        user: Value::Null,
+        context: Value::Null,
+        claims: Claims::default(),
+        custom_data: Map::new(),
+        error: Some(error),
+        stages: Vec::new(),
+    }
+}

@@ -1,0 +1,402 @@
+//! The per-call state of a sandbox (the `T` of its `Store`) and the small
+//! WASI preview1 surface the engine is given.
+//!
+//! The engine imports only WASI, so compiled functions stay runnable under a
+//! stock `wasmtime run`. authpipe implements exactly the calls the engine
+//! needs, in-process and over memory buffers: standard input is the input
+//! JSON, standard output the result JSON (capped), standard error the log
+//! records (capped), the environment is the function's `env`, random numbers
+//! come from the host, and everything else (files, sockets, preopens,
+//! arguments) simply does not exist.
+
+use crate::limits::{MAX_LOG_BYTES, MAX_OUTPUT_BYTES};
+use anyhow::{Result, bail};
+use std::sync::{Arc, OnceLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use wasmtime::{Caller, Linker, Memory, ResourceLimiter};
+
+/// WASI module name.
+pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
+
+/// The WASI functions [`add_to_linker`] provides.
+pub(crate) const WASI_FUNCTIONS: &[&str] = &[
+    "fd_write",
+    "fd_read",
+    "random_get",
+    "environ_sizes_get",
+    "environ_get",
+    "args_sizes_get",
+    "args_get",
+    "clock_time_get",
+    "clock_res_get",
+    "fd_fdstat_get",
+    "fd_close",
+    "fd_seek",
+    "fd_prestat_get",
+    "fd_prestat_dir_name",
+    "sched_yield",
+    "poll_oneoff",
+    "proc_exit",
+];
+
+// WASI errno values used here.
+const ERRNO_SUCCESS: i32 = 0;
+const ERRNO_BADF: i32 = 8;
+const ERRNO_FAULT: i32 = 21;
+const ERRNO_INVAL: i32 = 28;
+const ERRNO_NOSPC: i32 = 51;
+const ERRNO_NOSYS: i32 = 52;
+const ERRNO_SPIPE: i32 = 70;
+
+/// The process called `proc_exit`; carried as the trap's error.
+#[derive(Debug, thiserror::Error)]
+#[error("the function exited with code {0}")]
+pub(crate) struct Exit(pub i32);
+
+/// The environment handed to the guest, encoded once per configuration.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Environ {
+    count: u32,
+    /// `KEY=VALUE\0` entries, back to back.
+    buf: Vec<u8>,
+}
+
+impl Environ {
+    /// Encodes `pairs` as a WASI environment. Keys containing `=` or NUL and
+    /// values containing NUL are rejected.
+    pub fn new<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self> {
+        let mut env = Environ::default();
+        for (key, value) in pairs {
+            let (key, value) = (key.as_ref(), value.as_ref());
+            if key.is_empty() || key.contains(['=', '\0']) {
+                bail!("invalid env name {key:?}: it must be non-empty without '=' or NUL");
+            }
+            if value.contains('\0') {
+                bail!("invalid value for env {key:?}: it contains a NUL byte");
+            }
+            env.buf.extend_from_slice(key.as_bytes());
+            env.buf.push(b'=');
+            env.buf.extend_from_slice(value.as_bytes());
+            env.buf.push(0);
+            env.count += 1;
+        }
+        Ok(env)
+    }
+
+    /// True when no variable is set.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+/// A byte sink that keeps at most `cap` bytes and remembers overflowing.
+#[derive(Debug)]
+pub(crate) struct CappedBuffer {
+    pub data: Vec<u8>,
+    cap: usize,
+    pub overflowed: bool,
+}
+
+impl CappedBuffer {
+    fn new(cap: usize) -> Self {
+        Self {
+            data: Vec::new(),
+            cap,
+            overflowed: false,
+        }
+    }
+
+    /// Appends what fits; returns false when something did not.
+    fn push(&mut self, bytes: &[u8]) -> bool {
+        let room = self.cap - self.data.len();
+        if bytes.len() <= room {
+            self.data.extend_from_slice(bytes);
+            true
+        } else {
+            self.data.extend_from_slice(&bytes[..room]);
+            self.overflowed = true;
+            false
+        }
+    }
+}
+
+/// Log bytes kept beyond [`MAX_LOG_BYTES`] so that the record which crosses
+/// the cap can still be parsed and cut cleanly.
+const LOG_SLACK_BYTES: usize = 4 * 1024;
+
+/// Everything one sandboxed call owns.
+pub(crate) struct CallState {
+    stdin: Vec<u8>,
+    stdin_pos: usize,
+    pub stdout: CappedBuffer,
+    pub stderr: CappedBuffer,
+    environ: Arc<Environ>,
+    pub memory: Option<Memory>,
+    max_memory_bytes: u64,
+    /// Set when the guest asked for more memory than its limit.
+    pub memory_limit_hit: bool,
+}
+
+impl CallState {
+    pub fn new(stdin: Vec<u8>, environ: Arc<Environ>, max_memory_bytes: u64) -> Self {
+        Self {
+            stdin,
+            stdin_pos: 0,
+            stdout: CappedBuffer::new(MAX_OUTPUT_BYTES),
+            stderr: CappedBuffer::new(MAX_LOG_BYTES + LOG_SLACK_BYTES),
+            environ,
+            memory: None,
+            max_memory_bytes,
+            memory_limit_hit: false,
+        }
+    }
+}
+
+impl ResourceLimiter for CallState {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired as u64 > self.max_memory_bytes {
+            self.memory_limit_hit = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        // The engine's only table is fixed-size; growth would be an attack.
+        Ok(desired <= 100_000)
+    }
+
+    fn instances(&self) -> usize {
+        2
+    }
+
+    fn tables(&self) -> usize {
+        2
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+fn memory_of(caller: &mut Caller<'_, CallState>) -> Option<Memory> {
+    caller.data().memory
+}
+
+fn read_u32(mem: &[u8], ptr: u32) -> Option<u32> {
+    let start = ptr as usize;
+    let bytes = mem.get(start..start.checked_add(4)?)?;
+    Some(u32::from_le_bytes(bytes.try_into().ok()?))
+}
+
+fn write_bytes(mem: &mut [u8], ptr: u32, bytes: &[u8]) -> bool {
+    let start = ptr as usize;
+    match start.checked_add(bytes.len()).and_then(|end| mem.get_mut(start..end)) {
+        Some(dst) => {
+            dst.copy_from_slice(bytes);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The `(ptr, len)` pairs of an iovec array, bounds-checked.
+fn iovecs(mem: &[u8], iovs: u32, count: u32) -> Option<Vec<(usize, usize)>> {
+    (0..count)
+        .map(|i| {
+            let at = iovs.checked_add(i.checked_mul(8)?)?;
+            let (ptr, len) = (read_u32(mem, at)? as usize, read_u32(mem, at.checked_add(4)?)? as usize);
+            ptr.checked_add(len).filter(|end| *end <= mem.len())?;
+            Some((ptr, len))
+        })
+        .collect()
+}
+
+fn fd_write(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nwritten: i32) -> i32 {
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let (mem, state) = memory.data_and_store_mut(&mut caller);
+    let Some(parts) = iovecs(mem, iovs as u32, count as u32) else { return ERRNO_FAULT };
+    let sink = match fd {
+        1 => &mut state.stdout,
+        2 => &mut state.stderr,
+        _ => return ERRNO_BADF,
+    };
+    let mut total = 0u32;
+    for (ptr, len) in parts {
+        if !sink.push(&mem[ptr..ptr + len]) {
+            // stdout over its cap is an error the host reports; log output
+            // over its cap is dropped silently so the function goes on.
+            if fd == 1 {
+                return ERRNO_NOSPC;
+            }
+        }
+        total = total.saturating_add(len as u32);
+    }
+    if !write_bytes(mem, nwritten as u32, &total.to_le_bytes()) {
+        return ERRNO_FAULT;
+    }
+    ERRNO_SUCCESS
+}
+
+fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nread: i32) -> i32 {
+    if fd != 0 {
+        return ERRNO_BADF;
+    }
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let (mem, state) = memory.data_and_store_mut(&mut caller);
+    let Some(parts) = iovecs(mem, iovs as u32, count as u32) else { return ERRNO_FAULT };
+    let mut total = 0usize;
+    for (ptr, len) in parts {
+        let rest = &state.stdin[state.stdin_pos..];
+        let n = rest.len().min(len);
+        mem[ptr..ptr + n].copy_from_slice(&rest[..n]);
+        state.stdin_pos += n;
+        total += n;
+        if n < len {
+            break;
+        }
+    }
+    if !write_bytes(mem, nread as u32, &(total as u32).to_le_bytes()) {
+        return ERRNO_FAULT;
+    }
+    ERRNO_SUCCESS
+}
+
+fn random_get(mut caller: Caller<'_, CallState>, buf: i32, len: i32) -> i32 {
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let mem = memory.data_mut(&mut caller);
+    let start = buf as u32 as usize;
+    let Some(dst) = start.checked_add(len as u32 as usize).and_then(|end| mem.get_mut(start..end)) else {
+        return ERRNO_FAULT;
+    };
+    match getrandom_fill(dst) {
+        Ok(()) => ERRNO_SUCCESS,
+        Err(_) => ERRNO_NOSYS,
+    }
+}
+
+/// Fills `dst` from the operating system's secure random source.
+fn getrandom_fill(dst: &mut [u8]) -> Result<(), getrandom::Error> {
+    getrandom::fill(dst)
+}
+
+fn environ_sizes_get(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let (mem, state) = memory.data_and_store_mut(&mut caller);
+    let env = &state.environ;
+    if write_bytes(mem, count as u32, &env.count.to_le_bytes())
+        && write_bytes(mem, size as u32, &(env.buf.len() as u32).to_le_bytes())
+    {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
+fn environ_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i32 {
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let (mem, state) = memory.data_and_store_mut(&mut caller);
+    let env = state.environ.clone();
+    if !write_bytes(mem, buf as u32, &env.buf) {
+        return ERRNO_FAULT;
+    }
+    let mut offset = buf as u32;
+    let mut slot = pointers as u32;
+    for entry in env.buf.split_inclusive(|&b| b == 0) {
+        if !write_bytes(mem, slot, &offset.to_le_bytes()) {
+            return ERRNO_FAULT;
+        }
+        offset += entry.len() as u32;
+        slot += 4;
+    }
+    ERRNO_SUCCESS
+}
+
+fn zero_sizes(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let mem = memory.data_mut(&mut caller);
+    if write_bytes(mem, count as u32, &[0; 4]) && write_bytes(mem, size as u32, &[0; 4]) {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
+fn clock_time_get(mut caller: Caller<'_, CallState>, id: i32, _precision: i64, time: i32) -> i32 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let nanos = match id {
+        0 => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64),
+        1..=3 => ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64,
+        _ => return ERRNO_INVAL,
+    };
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    if write_bytes(memory.data_mut(&mut caller), time as u32, &nanos.to_le_bytes()) {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
+fn clock_res_get(mut caller: Caller<'_, CallState>, id: i32, res: i32) -> i32 {
+    if !(0..=3).contains(&id) {
+        return ERRNO_INVAL;
+    }
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    if write_bytes(memory.data_mut(&mut caller), res as u32, &1u64.to_le_bytes()) {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
+fn fd_fdstat_get(mut caller: Caller<'_, CallState>, fd: i32, stat: i32) -> i32 {
+    if !(0..=2).contains(&fd) {
+        return ERRNO_BADF;
+    }
+    // fdstat: filetype u8 (2 = character device), flags u16, rights u64 × 2.
+    let mut record = [0u8; 24];
+    record[0] = 2;
+    let rights: u64 = if fd == 0 { 1 << 1 } else { 1 << 6 }; // fd_read / fd_write
+    record[8..16].copy_from_slice(&rights.to_le_bytes());
+    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    if write_bytes(memory.data_mut(&mut caller), stat as u32, &record) {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
+/// Adds the WASI functions the engine may import to `linker`.
+pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
+    let m = WASI_MODULE;
+    linker.func_wrap(m, "fd_write", fd_write)?;
+    linker.func_wrap(m, "fd_read", fd_read)?;
+    linker.func_wrap(m, "random_get", random_get)?;
+    linker.func_wrap(m, "environ_sizes_get", environ_sizes_get)?;
+    linker.func_wrap(m, "environ_get", environ_get)?;
+    linker.func_wrap(m, "args_sizes_get", zero_sizes)?;
+    linker.func_wrap(m, "args_get", |_: Caller<'_, CallState>, _: i32, _: i32| ERRNO_SUCCESS)?;
+    linker.func_wrap(m, "clock_time_get", clock_time_get)?;
+    linker.func_wrap(m, "clock_res_get", clock_res_get)?;
+    linker.func_wrap(m, "fd_fdstat_get", fd_fdstat_get)?;
+    linker.func_wrap(m, "fd_close", |_: Caller<'_, CallState>, fd: i32| {
+        if (0..=2).contains(&fd) { ERRNO_SUCCESS } else { ERRNO_BADF }
+    })?;
+    linker.func_wrap(m, "fd_seek", |_: Caller<'_, CallState>, fd: i32, _: i64, _: i32, _: i32| {
+        if (0..=2).contains(&fd) { ERRNO_SPIPE } else { ERRNO_BADF }
+    })?;
+    linker.func_wrap(m, "fd_prestat_get", |_: Caller<'_, CallState>, _: i32, _: i32| ERRNO_BADF)?;
+    linker.func_wrap(m, "fd_prestat_dir_name", |_: Caller<'_, CallState>, _: i32, _: i32, _: i32| {
+        ERRNO_BADF
+    })?;
+    linker.func_wrap(m, "sched_yield", |_: Caller<'_, CallState>| ERRNO_SUCCESS)?;
+    linker.func_wrap(m, "poll_oneoff", |_: Caller<'_, CallState>, _: i32, _: i32, _: i32, _: i32| {
+        ERRNO_NOSYS
+    })?;
+    linker.func_wrap(m, "proc_exit", |_: Caller<'_, CallState>, code: i32| -> wasmtime::Result<()> {
+        Err(Exit(code).into())
+    })?;
+    Ok(())
+}

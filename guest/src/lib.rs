@@ -1,0 +1,261 @@
+//! The authpipe engine: QuickJS (through the `javy` crate) plus the pipeline
+//! prelude, built as a `wasm32-wasip1` reactor.
+//!
+//! The engine has two exports and talks to its host only through WASI:
+//!
+//! * `wizer-initialize` runs once, at compile time, under wasmtime-wizer.
+//!   Standard input holds the function's file name on the first line and its
+//!   JavaScript source after it. The source is evaluated, so `pipe` exists in
+//!   the heap that the snapshot freezes. Standard output receives one JSON
+//!   line: `{"ok":true}` or `{"ok":false,"error":{…}}` for a syntax error.
+//! * `_start` runs once per invocation, on a fresh instance of the snapshot.
+//!   Standard input holds the input JSON (`{"user":…,"context":…}`), the WASI
+//!   environment holds `env`, standard output receives the result JSON and
+//!   standard error receives one JSON log record per line.
+//!
+//! Because only WASI is imported, the snapshot also runs under a stock
+//! `wasmtime run`. Host capabilities beyond WASI (such as `fetch`) are added
+//! as natives handed to the prelude in [`natives`], which is the one place the
+//! JavaScript side reaches the host.
+
+mod wasi;
+
+use javy::quickjs::{ArrayBuffer, Ctx, Function, Object, Persistent, context::EvalOptions};
+use javy::{Config, Runtime};
+use std::cell::OnceCell;
+
+/// The JavaScript half of the contract: callback rules, `env`, logging,
+/// `utils`, `crypto` and the user helpers.
+const PRELUDE: &str = include_str!("prelude.js");
+
+/// The QuickJS runtime the snapshot carries, with the prelude's entry points.
+struct Engine {
+    runtime: Runtime,
+    /// `run(input, env)`: starts one invocation.
+    run: Persistent<Function<'static>>,
+    /// `finish()`: returns the result JSON once the job queue is empty.
+    finish: Persistent<Function<'static>>,
+    /// `invalidInput(message)`: the result JSON for input that is not JSON.
+    invalid_input: Persistent<Function<'static>>,
+}
+
+/// Holder for the engine that the initializer builds and `_start` uses.
+struct EngineCell(OnceCell<Engine>);
+
+// SAFETY: wasm32-wasip1 has no threads; the cell is only touched by the one
+// thread that runs the exports.
+unsafe impl Sync for EngineCell {}
+
+static ENGINE: EngineCell = EngineCell(OnceCell::new());
+
+/// QuickJS stops a call chain that needs more than this much shadow stack
+/// with a catchable `RangeError`; it is well below the 1 MiB the linker gives
+/// the Rust shadow stack, so the guest never writes past its stack.
+const MAX_JS_STACK_BYTES: usize = 512 * 1024;
+
+/// The garbage collector runs once the heap passes this size. Instances live
+/// for one call, so small calls never pay for a collection, while a
+/// function that churns through cyclic garbage still gets it reclaimed.
+const GC_THRESHOLD_BYTES: usize = 8 * 1024 * 1024;
+
+/// Compile-time entry point: evaluate the prelude and the user's function.
+#[unsafe(export_name = "wizer-initialize")]
+pub extern "C" fn initialize() {
+    let input = wasi::read_stdin();
+    let input = String::from_utf8_lossy(&input);
+    let (file_name, source) = input.split_once('\n').unwrap_or(("function.js", ""));
+    let report = match Engine::new(file_name, source) {
+        Ok(engine) => {
+            let _ = ENGINE.0.set(engine);
+            "{\"ok\":true}".to_string()
+        }
+        Err(error_json) => format!("{{\"ok\":false,\"error\":{error_json}}}"),
+    };
+    wasi::write_all(wasi::STDOUT, report.as_bytes());
+}
+
+/// Invocation entry point: one call of `pipe`, input on stdin, result on stdout.
+#[unsafe(export_name = "_start")]
+pub extern "C" fn start() {
+    let Some(engine) = ENGINE.0.get() else {
+        let msg = r#"{"outcome":"error","error":{"kind":"invalid_output","message":"this is the bare authpipe engine; compile a function with `authpipe compile-function` first"}}"#;
+        wasi::write_all(wasi::STDOUT, msg.as_bytes());
+        return;
+    };
+    // Fresh randomness for every call: the snapshot must not freeze it.
+    fastrand::seed(wasi::random_u64());
+    let output = engine.invoke(&wasi::read_stdin());
+    wasi::write_all(wasi::STDOUT, output.as_bytes());
+}
+
+impl Engine {
+    /// Builds the runtime, installs the prelude and evaluates the user's
+    /// source. On failure returns the `error` object of the report as JSON.
+    fn new(file_name: &str, source: &str) -> Result<Self, String> {
+        let mut config = Config::default();
+        config
+            .gc_threshold(GC_THRESHOLD_BYTES)
+            .max_stack_size(MAX_JS_STACK_BYTES);
+        let runtime = Runtime::new(config).map_err(|e| internal_error(&e.to_string()))?;
+        let (run, finish, invalid_input) = runtime.context().with(|ctx| {
+            let prelude = install_prelude(&ctx).map_err(|e| internal_error(&describe(&ctx, e)))?;
+            let mut options = EvalOptions::default();
+            options.global = true;
+            options.strict = false;
+            options.filename = Some(file_name.to_string());
+            if let Err(e) = ctx.eval_with_options::<(), _>(source, options) {
+                let exception = ctx.catch();
+                let check: Function = prelude.get("compileError").map_err(|e| internal_error(&e.to_string()))?;
+                let report: String = check
+                    .call((exception, file_name))
+                    .map_err(|_| internal_error(&e.to_string()))?;
+                return Err(report);
+            }
+            let check: Function = prelude.get("checkPipe").map_err(|e| internal_error(&e.to_string()))?;
+            let problem: Option<String> = check.call(()).map_err(|e| internal_error(&describe(&ctx, e)))?;
+            if let Some(report) = problem {
+                return Err(report);
+            }
+            let get = |name: &str| -> Result<Persistent<Function<'static>>, String> {
+                let f: Function = prelude.get(name).map_err(|e| internal_error(&e.to_string()))?;
+                Ok(Persistent::save(&ctx, f))
+            };
+            Ok((get("run")?, get("finish")?, get("invalidInput")?))
+        })?;
+        Ok(Self {
+            runtime,
+            run,
+            finish,
+            invalid_input,
+        })
+    }
+
+    /// Runs one invocation and returns the result JSON.
+    fn invoke(&self, input: &[u8]) -> String {
+        let started = self.runtime.context().with(|ctx| {
+            let parsed = match ctx.json_parse(input) {
+                Ok(value) => value,
+                Err(e) => {
+                    let message = format!("input is not valid JSON: {}", describe(&ctx, e));
+                    let invalid: Function = self.invalid_input.clone().restore(&ctx)?;
+                    return invalid.call::<_, String>((message,)).map(Some);
+                }
+            };
+            let env = wasi_env(&ctx)?;
+            let run: Function = self.run.clone().restore(&ctx)?;
+            run.call::<_, ()>((parsed, env))?;
+            Ok(None)
+        });
+        match started {
+            Ok(Some(invalid_input_result)) => return invalid_input_result,
+            Ok(None) => {}
+            Err(e) => return internal_result(&e.to_string()),
+        }
+        // Promise jobs: `await`, `.then` and async `pipe`. The prelude catches
+        // every rejection it cares about, so a job error is an engine bug.
+        if let Err(e) = self.runtime.resolve_pending_jobs() {
+            return internal_result(&e.to_string());
+        }
+        self.runtime.context().with(|ctx| {
+            let finish: Function = match self.finish.clone().restore(&ctx) {
+                Ok(f) => f,
+                Err(e) => return internal_result(&e.to_string()),
+            };
+            finish
+                .call::<_, String>(())
+                .unwrap_or_else(|e| internal_result(&describe(&ctx, e)))
+        })
+    }
+}
+
+/// Evaluates the prelude and returns its table of entry points.
+fn install_prelude<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = true;
+    options.filename = Some("authpipe:prelude".to_string());
+    let factory: Function = ctx.eval_with_options(PRELUDE, options)?;
+    factory.call((natives(ctx)?,))
+}
+
+/// The host capabilities the prelude may use. The prelude captures them in
+/// a closure, so user code never sees this object.
+fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
+    let natives = Object::new(ctx.clone())?;
+    // write(fd, text): log records to stderr.
+    natives.set(
+        "write",
+        Function::new(ctx.clone(), |fd: u32, text: String| {
+            if fd == wasi::STDERR {
+                wasi::write_all(fd, text.as_bytes());
+            }
+        })?,
+    )?;
+    // randomBytes(n): n bytes from the host's secure random source.
+    natives.set(
+        "randomBytes",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, len: usize| {
+            let mut bytes = vec![0u8; len.min(65_536)];
+            wasi::random_fill(&mut bytes);
+            ArrayBuffer::new(ctx, bytes)
+        })?,
+    )?;
+    Ok(natives)
+}
+
+/// Builds the `env` object from the WASI environment of this call.
+fn wasi_env<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
+    let env = Object::new(ctx.clone())?;
+    for (key, value) in wasi::environment() {
+        env.set(key, value)?;
+    }
+    Ok(env)
+}
+
+/// Text of the pending exception (or of a Rust-side error).
+fn describe(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
+    if error.is_exception() {
+        let exception = ctx.catch();
+        if let Some(obj) = exception.as_object() {
+            if let Ok(message) = obj.get::<_, String>("message") {
+                return message;
+            }
+        }
+        if let Ok(text) = exception.get::<javy::quickjs::Coerced<String>>() {
+            return text.0;
+        }
+    }
+    error.to_string()
+}
+
+fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn internal_error(message: &str) -> String {
+    format!(
+        "{{\"kind\":\"compile_error\",\"message\":{}}}",
+        json_string(&format!("engine failure: {message}"))
+    )
+}
+
+fn internal_result(message: &str) -> String {
+    format!(
+        "{{\"outcome\":\"error\",\"error\":{{\"kind\":\"exception\",\"message\":{}}}}}",
+        json_string(&format!("engine failure: {message}"))
+    )
+}

@@ -1,0 +1,364 @@
+// The JavaScript side of the authpipe function contract.
+//
+// Evaluated once, before the user's source, when a function is compiled. It
+// defines the globals a function may use (`env`, `log`, `console`, `utils`,
+// `crypto`) and returns the entry points the engine calls per invocation.
+// Everything it relies on is captured here, so user code that replaces
+// `JSON` or `Object` cannot change how results are reported.
+(function (natives) {
+  'use strict';
+
+  const write = natives.write;
+  const randomBytes = natives.randomBytes;
+  const stringify = JSON.stringify;
+  const defineProperty = Object.defineProperty;
+  const freeze = Object.freeze;
+  const isArray = Array.isArray;
+  const STDERR = 2;
+  // Guest-side cap on log output; the host enforces its own cap regardless.
+  const LOG_CAP_BYTES = 16 * 1024;
+  const global = globalThis;
+
+  // State of the invocation in progress.
+  let call = null;
+
+  // ---------------------------------------------------------------- logging
+
+  function formatArg(value) {
+    if (typeof value === 'string') return value;
+    if (value instanceof Error) return value.stack ? `${value}\n${value.stack}` : String(value);
+    if (value !== null && typeof value === 'object') {
+      try {
+        return stringify(value);
+      } catch (_) {
+        return String(value);
+      }
+    }
+    return String(value);
+  }
+
+  function emit(level, args) {
+    const parts = [];
+    for (let i = 0; i < args.length; i++) parts.push(formatArg(args[i]));
+    const line = stringify({ level, message: parts.join(' ') }) + '\n';
+    if (call !== null) {
+      if (call.logBytes > LOG_CAP_BYTES) return;
+      call.logBytes += line.length;
+    }
+    write(STDERR, line);
+  }
+
+  const console = {
+    log: (...args) => emit('info', args),
+    info: (...args) => emit('info', args),
+    warn: (...args) => emit('warn', args),
+    error: (...args) => emit('error', args),
+    debug: (...args) => emit('debug', args),
+  };
+
+  // -------------------------------------------------------------- ip utils
+
+  function parseIpv4(text) {
+    const parts = String(text).split('.');
+    if (parts.length !== 4) return null;
+    const bytes = [];
+    for (const part of parts) {
+      if (!/^\d{1,3}$/.test(part)) return null;
+      const n = Number(part);
+      if (n > 255) return null;
+      bytes.push(n);
+    }
+    return bytes;
+  }
+
+  // Parses an IPv6 address (with `::` and an optional trailing IPv4 part)
+  // into 16 bytes; IPv4 addresses become IPv4-mapped IPv6 addresses.
+  function parseIp(text) {
+    text = String(text).trim();
+    const v4 = parseIpv4(text);
+    if (v4) return [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, ...v4];
+    if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
+    const zone = text.indexOf('%');
+    if (zone >= 0) text = text.slice(0, zone);
+    const halves = text.split('::');
+    if (halves.length > 2) return null;
+    const groups = (half) => {
+      if (half === '') return [];
+      const out = [];
+      const items = half.split(':');
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
+        if (i === items.length - 1 && item.includes('.')) {
+          const tail = parseIpv4(item);
+          if (!tail) return null;
+          out.push((tail[0] << 8) | tail[1], (tail[2] << 8) | tail[3]);
+        } else {
+          if (!/^[0-9a-fA-F]{1,4}$/.test(item)) return null;
+          out.push(parseInt(item, 16));
+        }
+      }
+      return out;
+    };
+    const head = groups(halves[0]);
+    const tail = halves.length === 2 ? groups(halves[1]) : [];
+    if (!head || !tail) return null;
+    let all;
+    if (halves.length === 2) {
+      const fill = 8 - head.length - tail.length;
+      if (fill < 1) return null;
+      all = [...head, ...new Array(fill).fill(0), ...tail];
+    } else {
+      all = head;
+    }
+    if (all.length !== 8) return null;
+    const bytes = [];
+    for (const g of all) bytes.push(g >> 8, g & 255);
+    return bytes;
+  }
+
+  function compareBytes(a, b) {
+    for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return a[i] < b[i] ? -1 : 1;
+    return 0;
+  }
+
+  const utils = freeze({
+    // True when `ip` lies within [start, end] (inclusive), IPv4 or IPv6.
+    ipRangeCheck(ip, range) {
+      if (!isArray(range) || range.length !== 2) {
+        throw new TypeError('utils.ipRangeCheck(ip, [start, end]): range must be a two-element array');
+      }
+      const [x, lo, hi] = [parseIp(ip), parseIp(range[0]), parseIp(range[1])];
+      if (!x || !lo || !hi) return false;
+      return compareBytes(x, lo) >= 0 && compareBytes(x, hi) <= 0;
+    },
+    // True when `ip` lies within `cidr` ("10.0.0.0/8", "2001:db8::/32").
+    ipInCidr(ip, cidr) {
+      const text = String(cidr);
+      const slash = text.lastIndexOf('/');
+      const base = parseIp(slash >= 0 ? text.slice(0, slash) : text);
+      const x = parseIp(ip);
+      if (!base || !x) return false;
+      const isV4 = parseIpv4(slash >= 0 ? text.slice(0, slash) : text) !== null;
+      let bits = slash >= 0 ? Number(text.slice(slash + 1)) : (isV4 ? 32 : 128);
+      if (!Number.isInteger(bits) || bits < 0 || bits > (isV4 ? 32 : 128)) return false;
+      if (isV4) bits += 96;
+      for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+        const mask = bits >= 8 ? 255 : (0xff << (8 - bits)) & 255;
+        if ((x[i] & mask) !== (base[i] & mask)) return false;
+      }
+      return true;
+    },
+  });
+
+  // ----------------------------------------------------------------- crypto
+
+  const hex = (b) => (b < 16 ? '0' : '') + b.toString(16);
+
+  const crypto = freeze({
+    getRandomValues(array) {
+      if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array) {
+        throw new TypeError('crypto.getRandomValues: expected an integer typed array');
+      }
+      if (array.byteLength > 65536) {
+        throw new RangeError('crypto.getRandomValues: at most 65536 bytes per call');
+      }
+      const bytes = new Uint8Array(randomBytes(array.byteLength));
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes);
+      return array;
+    },
+    randomUUID() {
+      const b = new Uint8Array(randomBytes(16));
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = Array.from(b, hex).join('');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    },
+  });
+
+  const readOnly = (name, value) =>
+    defineProperty(global, name, { value, writable: false, enumerable: false, configurable: true });
+  readOnly('log', (...args) => emit('info', args));
+  readOnly('console', freeze(console));
+  readOnly('utils', utils);
+  readOnly('crypto', crypto);
+  readOnly('env', freeze({}));
+
+  // ------------------------------------------------------------ invocation
+
+  const isObject = (v) => v !== null && typeof v === 'object' && !isArray(v);
+
+  function errorMessage(err) {
+    if (err !== null && typeof err === 'object' && typeof err.message === 'string' && err.message !== '') {
+      return err.message;
+    }
+    return String(err);
+  }
+
+  function exceptionError(err) {
+    const message = err instanceof Error ? String(err) : `Uncaught ${formatArg(err)}`;
+    const error = { kind: 'exception', message };
+    if (err instanceof Error && typeof err.stack === 'string' && err.stack !== '') error.stack = err.stack;
+    if (/Maximum call stack size exceeded|stack overflow/i.test(message)) error.kind = 'stack_overflow';
+    return error;
+  }
+
+  function warn(message) {
+    emit('warn', [message]);
+  }
+
+  function conclude(result) {
+    if (call.result !== null) return false;
+    call.result = result;
+    return true;
+  }
+
+  function makeCallback() {
+    return function callback(err, user, context) {
+      if (call.result !== null) {
+        warn('callback was called more than once; the first call wins and this one is ignored');
+        return;
+      }
+      if (err) {
+        conclude({ outcome: 'deny', error: { kind: 'denied', message: errorMessage(err) } });
+        return;
+      }
+      const nextUser = user === undefined || user === null ? call.user : user;
+      const nextContext = context === undefined || context === null ? call.context : context;
+      if (!isObject(nextUser) || !isObject(nextContext)) {
+        conclude({
+          outcome: 'error',
+          error: { kind: 'invalid_output', message: 'callback(null, user, context) needs objects for user and context' },
+        });
+        return;
+      }
+      conclude({ outcome: 'allow', user: nextUser, context: nextContext });
+    };
+  }
+
+  // Attaches the claim and custom-data helpers as non-enumerable methods, so
+  // they never appear in the serialised user.
+  function attachHelpers(user) {
+    const claims = call.claims;
+    const method = (name, fn) => defineProperty(user, name, { value: fn, enumerable: false, configurable: true, writable: true });
+    const key = (k, what) => {
+      if (typeof k !== 'string' || k === '') throw new TypeError(`${what}: the key must be a non-empty string`);
+      return k;
+    };
+    method('addIdToken', (k, v) => { claims.id_token[key(k, 'addIdToken')] = v; });
+    method('removeIdToken', (k) => { delete claims.id_token[key(k, 'removeIdToken')]; });
+    method('addAccessToken', (k, v) => { claims.access_token[key(k, 'addAccessToken')] = v; });
+    method('removeAccessToken', (k) => { delete claims.access_token[key(k, 'removeAccessToken')]; });
+    method('addCustomData', (k, v) => { call.customData[key(k, 'addCustomData')] = v; });
+  }
+
+  function objectOr(value, fallback) {
+    return isObject(value) ? value : fallback;
+  }
+
+  // Starts one invocation; `finish` reports it after the job queue drains.
+  function run(input, env) {
+    call = { result: null, logBytes: 0, settled: false, user: null, context: null, claims: null, customData: null };
+    readOnly('env', freeze(env));
+    if (!isObject(input)) {
+      conclude(invalid('the input must be a JSON object with "user" and "context" objects'));
+      return;
+    }
+    if (!isObject(input.user)) {
+      conclude(invalid('input.user must be a JSON object'));
+      return;
+    }
+    if (!isObject(input.context)) {
+      conclude(invalid('input.context must be a JSON object'));
+      return;
+    }
+    const claims = objectOr(input.claims, {});
+    call.claims = { id_token: objectOr(claims.id_token, {}), access_token: objectOr(claims.access_token, {}) };
+    call.customData = objectOr(input.custom_data, {});
+    call.user = input.user;
+    call.context = input.context;
+    attachHelpers(call.user);
+
+    let returned;
+    try {
+      returned = pipe(call.user, call.context, makeCallback());
+    } catch (err) {
+      call.settled = true;
+      if (!conclude({ outcome: 'error', error: exceptionError(err) })) {
+        warn(`pipe threw after calling back: ${errorMessage(err)}`);
+      }
+      return;
+    }
+    if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
+      returned.then(
+        () => { call.settled = true; },
+        (err) => {
+          call.settled = true;
+          if (!conclude({ outcome: 'error', error: exceptionError(err) })) {
+            warn(`pipe rejected after calling back: ${errorMessage(err)}`);
+          }
+        },
+      );
+    } else {
+      call.settled = true;
+    }
+  }
+
+  function invalid(message) {
+    return { outcome: 'error', error: { kind: 'invalid_input', message } };
+  }
+
+  function finish() {
+    let result = call.result;
+    if (result === null) {
+      const message = call.settled
+        ? 'pipe returned without calling callback(err) or callback(null, user, context)'
+        : 'pipe is still waiting on a promise that never settles and has not called callback';
+      result = { outcome: 'error', error: { kind: 'no_callback', message } };
+    }
+    if (result.outcome === 'allow') {
+      result.claims = call.claims;
+      result.custom_data = call.customData;
+    }
+    try {
+      return stringify(result);
+    } catch (err) {
+      return stringify({
+        outcome: 'error',
+        error: { kind: 'invalid_output', message: `the result cannot be serialised as JSON: ${errorMessage(err)}` },
+      });
+    }
+  }
+
+  function invalidInput(message) {
+    return stringify(invalid(message));
+  }
+
+  // Compile-time checks, reported as the `error` object of a compile report.
+  function compileError(err, fileName) {
+    const error = { kind: 'compile_error', message: err instanceof Error ? String(err) : String(err) };
+    const where = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
+    const escaped = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const match = new RegExp(`${escaped}:(\\d+)(?::(\\d+))?`).exec(where);
+    if (err && typeof err.lineNumber === 'number') {
+      error.line = err.lineNumber;
+      if (typeof err.columnNumber === 'number') error.column = err.columnNumber;
+    } else if (match) {
+      error.line = Number(match[1]);
+      if (match[2] !== undefined) error.column = Number(match[2]);
+    }
+    if (where !== '') error.stack = where;
+    return stringify(error);
+  }
+
+  function checkPipe() {
+    if (typeof pipe !== 'function') {
+      return stringify({
+        kind: 'compile_error',
+        message: 'the function must define `async function pipe(user, context, callback)`',
+      });
+    }
+    return undefined;
+  }
+
+  return { run, finish, invalidInput, compileError, checkPipe };
+})

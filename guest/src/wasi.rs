@@ -1,0 +1,106 @@
+//! The few WASI calls the engine makes, called directly.
+//!
+//! Going around Rust's `std::io` and wasi-libc's `environ` matters here: both
+//! keep state in linear memory (buffers, a cached environment) that the
+//! snapshot would freeze, so a later call would see the compile-time values.
+
+/// File descriptor of standard input.
+pub const STDIN: u32 = 0;
+/// File descriptor of standard output.
+pub const STDOUT: u32 = 1;
+/// File descriptor of standard error.
+pub const STDERR: u32 = 2;
+
+#[repr(C)]
+struct IoVec {
+    buf: *const u8,
+    len: usize,
+}
+
+#[link(wasm_import_module = "wasi_snapshot_preview1")]
+unsafe extern "C" {
+    fn fd_read(fd: u32, iovs: *const IoVec, iovs_len: usize, nread: *mut usize) -> u16;
+    fn fd_write(fd: u32, iovs: *const IoVec, iovs_len: usize, nwritten: *mut usize) -> u16;
+    fn random_get(buf: *mut u8, len: usize) -> u16;
+    fn environ_sizes_get(count: *mut usize, buf_size: *mut usize) -> u16;
+    fn environ_get(environ: *mut *mut u8, environ_buf: *mut u8) -> u16;
+}
+
+/// Reads standard input to its end (or to the first error).
+pub fn read_stdin() -> Vec<u8> {
+    let mut data = Vec::with_capacity(4096);
+    loop {
+        if data.capacity() - data.len() < 4096 {
+            data.reserve(data.capacity());
+        }
+        let spare = data.spare_capacity_mut();
+        let iov = IoVec {
+            buf: spare.as_mut_ptr().cast(),
+            len: spare.len(),
+        };
+        let mut read = 0;
+        // SAFETY: the iovec points at the vector's spare capacity, which the
+        // host fills with at most `iov.len` bytes and reports in `read`.
+        let errno = unsafe { fd_read(STDIN, &iov, 1, &mut read) };
+        if errno != 0 || read == 0 {
+            return data;
+        }
+        // SAFETY: the host initialised `read` bytes of the spare capacity.
+        unsafe { data.set_len(data.len() + read) };
+    }
+}
+
+/// Writes all of `bytes` to `fd`; gives up silently when the host refuses
+/// (it does so when an output cap is reached, and reports that itself).
+pub fn write_all(fd: u32, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        let iov = IoVec {
+            buf: bytes.as_ptr(),
+            len: bytes.len(),
+        };
+        let mut written = 0;
+        // SAFETY: the iovec describes `bytes`, which outlives the call.
+        let errno = unsafe { fd_write(fd, &iov, 1, &mut written) };
+        if errno != 0 || written == 0 {
+            return;
+        }
+        bytes = &bytes[written.min(bytes.len())..];
+    }
+}
+
+/// Fills `buf` from the host's secure random source.
+pub fn random_fill(buf: &mut [u8]) {
+    // SAFETY: the host writes exactly `buf.len()` bytes into `buf`.
+    let errno = unsafe { random_get(buf.as_mut_ptr(), buf.len()) };
+    assert_eq!(errno, 0, "random_get failed");
+}
+
+/// A fresh random `u64` from the host.
+pub fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    random_fill(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
+
+/// The `KEY=VALUE` pairs of this call's WASI environment.
+pub fn environment() -> Vec<(String, String)> {
+    let (mut count, mut size) = (0usize, 0usize);
+    // SAFETY: both out-pointers are valid for writes.
+    if unsafe { environ_sizes_get(&mut count, &mut size) } != 0 || count == 0 {
+        return Vec::new();
+    }
+    let mut pointers: Vec<*mut u8> = vec![std::ptr::null_mut(); count];
+    let mut buf = vec![0u8; size];
+    // SAFETY: the arrays have the sizes the host just reported.
+    if unsafe { environ_get(pointers.as_mut_ptr(), buf.as_mut_ptr()) } != 0 {
+        return Vec::new();
+    }
+    buf.split(|&b| b == 0)
+        .filter(|entry| !entry.is_empty())
+        .filter_map(|entry| {
+            let entry = String::from_utf8_lossy(entry);
+            let (key, value) = entry.split_once('=')?;
+            Some((key.to_string(), value.to_string()))
+        })
+        .collect()
+}
