@@ -31,7 +31,7 @@ const PRELUDE: &str = include_str!("prelude.js");
 /// The QuickJS runtime the snapshot carries, with the prelude's entry points.
 struct Engine {
     runtime: Runtime,
-    /// `run(input, env)`: starts one invocation.
+    /// `run(input)`: starts one invocation.
     run: Persistent<Function<'static>>,
     /// `finish()`: returns the result JSON once the job queue is empty.
     finish: Persistent<Function<'static>>,
@@ -141,9 +141,8 @@ impl Engine {
                     return invalid.call::<_, String>((message,)).map(Some);
                 }
             };
-            let env = wasi_env(&ctx)?;
             let run: Function = self.run.clone().restore(&ctx)?;
-            run.call::<_, ()>((parsed, env))?;
+            run.call::<_, ()>((parsed,))?;
             Ok(None)
         });
         match started {
@@ -191,6 +190,8 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
             }
         })?,
     )?;
+    // env(): this call's WASI environment as an object.
+    natives.set("env", Function::new(ctx.clone(), |ctx: Ctx<'js>| wasi_env(&ctx))?)?;
     // randomBytes(n): n bytes from the host's secure random source.
     natives.set(
         "randomBytes",

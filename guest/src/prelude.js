@@ -15,12 +15,13 @@
   const freeze = Object.freeze;
   const isArray = Array.isArray;
   const STDERR = 2;
-  // Guest-side cap on log output; the host enforces its own cap regardless.
-  const LOG_CAP_BYTES = 16 * 1024;
+  // Guest-side cap on log output, to spare host calls; the host enforces its
+  // own (smaller) cap and marks the cut regardless.
+  const LOG_CAP_BYTES = 64 * 1024;
   const global = globalThis;
 
-  // State of the invocation in progress.
-  let call = null;
+  // Log bytes written by the call in progress.
+  let logBytes = 0;
 
   // ---------------------------------------------------------------- logging
 
@@ -41,10 +42,8 @@
     const parts = [];
     for (let i = 0; i < args.length; i++) parts.push(formatArg(args[i]));
     const line = stringify({ level, message: parts.join(' ') }) + '\n';
-    if (call !== null) {
-      if (call.logBytes > LOG_CAP_BYTES) return;
-      call.logBytes += line.length;
-    }
+    if (logBytes > LOG_CAP_BYTES) return;
+    logBytes += line.length;
     write(STDERR, line);
   }
 
@@ -181,9 +180,29 @@
   readOnly('console', freeze(console));
   readOnly('utils', utils);
   readOnly('crypto', crypto);
-  readOnly('env', freeze({}));
+  // `env` is built from this call's WASI environment on first access only.
+  let envObject;
+  defineProperty(global, 'env', {
+    get() {
+      if (envObject === undefined) envObject = freeze(natives.env());
+      return envObject;
+    },
+    enumerable: false,
+    configurable: false,
+  });
 
   // ------------------------------------------------------------ invocation
+  //
+  // Every call runs on a fresh copy of the snapshot, so the state below
+  // starts out exactly as initialised here, and the callback and the user
+  // helpers are created once, at compile time, not on every call.
+
+  let result = null;
+  let settled = false;
+  let currentUser = null;
+  let currentContext = null;
+  let claims = { id_token: {}, access_token: {} };
+  let customData = {};
 
   const isObject = (v) => v !== null && typeof v === 'object' && !isArray(v);
 
@@ -206,121 +225,122 @@
     emit('warn', [message]);
   }
 
-  function conclude(result) {
-    if (call.result !== null) return false;
-    call.result = result;
+  function conclude(outcome) {
+    if (result !== null) return false;
+    result = outcome;
     return true;
   }
 
-  function makeCallback() {
-    return function callback(err, user, context) {
-      if (call.result !== null) {
-        warn('callback was called more than once; the first call wins and this one is ignored');
-        return;
-      }
-      if (err) {
-        conclude({ outcome: 'deny', error: { kind: 'denied', message: errorMessage(err) } });
-        return;
-      }
-      const nextUser = user === undefined || user === null ? call.user : user;
-      const nextContext = context === undefined || context === null ? call.context : context;
-      if (!isObject(nextUser) || !isObject(nextContext)) {
-        conclude({
-          outcome: 'error',
-          error: { kind: 'invalid_output', message: 'callback(null, user, context) needs objects for user and context' },
-        });
-        return;
-      }
-      conclude({ outcome: 'allow', user: nextUser, context: nextContext });
-    };
+  function callback(err, user, context) {
+    if (result !== null) {
+      warn('callback was called more than once; the first call wins and this one is ignored');
+      return;
+    }
+    if (err) {
+      conclude({ outcome: 'deny', error: { kind: 'denied', message: errorMessage(err) } });
+      return;
+    }
+    const nextUser = user === undefined || user === null ? currentUser : user;
+    const nextContext = context === undefined || context === null ? currentContext : context;
+    if (!isObject(nextUser) || !isObject(nextContext)) {
+      conclude({
+        outcome: 'error',
+        error: { kind: 'invalid_output', message: 'callback(null, user, context) needs objects for user and context' },
+      });
+      return;
+    }
+    conclude({ outcome: 'allow', user: nextUser, context: nextContext });
   }
 
-  // Attaches the claim and custom-data helpers as non-enumerable methods, so
-  // they never appear in the serialised user.
-  function attachHelpers(user) {
-    const claims = call.claims;
-    const method = (name, fn) => defineProperty(user, name, { value: fn, enumerable: false, configurable: true, writable: true });
-    const key = (k, what) => {
-      if (typeof k !== 'string' || k === '') throw new TypeError(`${what}: the key must be a non-empty string`);
-      return k;
-    };
-    method('addIdToken', (k, v) => { claims.id_token[key(k, 'addIdToken')] = v; });
-    method('removeIdToken', (k) => { delete claims.id_token[key(k, 'removeIdToken')]; });
-    method('addAccessToken', (k, v) => { claims.access_token[key(k, 'addAccessToken')] = v; });
-    method('removeAccessToken', (k) => { delete claims.access_token[key(k, 'removeAccessToken')]; });
-    method('addCustomData', (k, v) => { call.customData[key(k, 'addCustomData')] = v; });
+  function claimKey(k, what) {
+    if (typeof k !== 'string' || k === '') throw new TypeError(`${what}: the key must be a non-empty string`);
+    return k;
   }
 
-  function objectOr(value, fallback) {
-    return isObject(value) ? value : fallback;
+  // The user helpers live on a prototype inserted under the input's `user`
+  // object: methods are there to call, but never serialised as fields.
+  const userHelpers = Object.create(Object.prototype);
+  const method = (name, fn) => defineProperty(userHelpers, name, { value: fn, enumerable: false, configurable: false, writable: false });
+  method('addIdToken', function addIdToken(k, v) { claims.id_token[claimKey(k, 'addIdToken')] = v; });
+  method('removeIdToken', function removeIdToken(k) { delete claims.id_token[claimKey(k, 'removeIdToken')]; });
+  method('addAccessToken', function addAccessToken(k, v) { claims.access_token[claimKey(k, 'addAccessToken')] = v; });
+  method('removeAccessToken', function removeAccessToken(k) { delete claims.access_token[claimKey(k, 'removeAccessToken')]; });
+  method('addCustomData', function addCustomData(k, v) { customData[claimKey(k, 'addCustomData')] = v; });
+  freeze(userHelpers);
+  const setPrototypeOf = Object.setPrototypeOf;
+
+  function invalid(message) {
+    return { outcome: 'error', error: { kind: 'invalid_input', message } };
+  }
+
+  function onRejected(err) {
+    settled = true;
+    if (!conclude({ outcome: 'error', error: exceptionError(err) })) {
+      warn(`pipe rejected after calling back: ${errorMessage(err)}`);
+    }
+  }
+
+  function onFulfilled() {
+    settled = true;
   }
 
   // Starts one invocation; `finish` reports it after the job queue drains.
-  function run(input, env) {
-    call = { result: null, logBytes: 0, settled: false, user: null, context: null, claims: null, customData: null };
-    readOnly('env', freeze(env));
+  function run(input) {
     if (!isObject(input)) {
       conclude(invalid('the input must be a JSON object with "user" and "context" objects'));
       return;
     }
-    if (!isObject(input.user)) {
+    const user = input.user;
+    const context = input.context;
+    if (!isObject(user)) {
       conclude(invalid('input.user must be a JSON object'));
       return;
     }
-    if (!isObject(input.context)) {
+    if (!isObject(context)) {
       conclude(invalid('input.context must be a JSON object'));
       return;
     }
-    const claims = objectOr(input.claims, {});
-    call.claims = { id_token: objectOr(claims.id_token, {}), access_token: objectOr(claims.access_token, {}) };
-    call.customData = objectOr(input.custom_data, {});
-    call.user = input.user;
-    call.context = input.context;
-    attachHelpers(call.user);
+    const given = input.claims;
+    if (given !== undefined) {
+      if (isObject(given.id_token)) claims.id_token = given.id_token;
+      if (isObject(given.access_token)) claims.access_token = given.access_token;
+    }
+    if (isObject(input.custom_data)) customData = input.custom_data;
+    currentUser = user;
+    currentContext = context;
+    setPrototypeOf(user, userHelpers);
 
     let returned;
     try {
-      returned = pipe(call.user, call.context, makeCallback());
+      returned = pipe(user, context, callback);
     } catch (err) {
-      call.settled = true;
+      settled = true;
       if (!conclude({ outcome: 'error', error: exceptionError(err) })) {
         warn(`pipe threw after calling back: ${errorMessage(err)}`);
       }
       return;
     }
     if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
-      returned.then(
-        () => { call.settled = true; },
-        (err) => {
-          call.settled = true;
-          if (!conclude({ outcome: 'error', error: exceptionError(err) })) {
-            warn(`pipe rejected after calling back: ${errorMessage(err)}`);
-          }
-        },
-      );
+      returned.then(onFulfilled, onRejected);
     } else {
-      call.settled = true;
+      settled = true;
     }
-  }
-
-  function invalid(message) {
-    return { outcome: 'error', error: { kind: 'invalid_input', message } };
   }
 
   function finish() {
-    let result = call.result;
-    if (result === null) {
-      const message = call.settled
+    let out = result;
+    if (out === null) {
+      const message = settled
         ? 'pipe returned without calling callback(err) or callback(null, user, context)'
         : 'pipe is still waiting on a promise that never settles and has not called callback';
-      result = { outcome: 'error', error: { kind: 'no_callback', message } };
+      out = { outcome: 'error', error: { kind: 'no_callback', message } };
     }
-    if (result.outcome === 'allow') {
-      result.claims = call.claims;
-      result.custom_data = call.customData;
+    if (out.outcome === 'allow') {
+      out.claims = claims;
+      out.custom_data = customData;
     }
     try {
-      return stringify(result);
+      return stringify(out);
     } catch (err) {
       return stringify({
         outcome: 'error',

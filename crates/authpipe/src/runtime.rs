@@ -138,6 +138,11 @@ fn wasmtime_config(config: &RuntimeConfig) -> Result<Config> {
         .memory_init_cow(true)
         .parallel_compilation(true)
         .cranelift_opt_level(wasmtime::OptLevel::Speed);
+    // `AUTHPIPE_PROFILE=perfmap` lets `perf` name the functions of the
+    // engine (QuickJS and the prelude's Rust) when measuring where time goes.
+    if std::env::var_os("AUTHPIPE_PROFILE").is_some_and(|v| v == "perfmap") {
+        wasm.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     Ok(wasm)
 }
 
