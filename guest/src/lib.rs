@@ -18,9 +18,10 @@
 //! as natives handed to the prelude in [`natives`], which is the one place the
 //! JavaScript side reaches the host.
 
+mod json;
 mod wasi;
 
-use javy::quickjs::{ArrayBuffer, Ctx, Function, Object, Persistent, context::EvalOptions};
+use javy::quickjs::{ArrayBuffer, Ctx, Function, Object, Persistent, Value, context::EvalOptions, qjs};
 use javy::{Config, Runtime};
 use std::cell::OnceCell;
 
@@ -33,10 +34,11 @@ struct Engine {
     runtime: Runtime,
     /// `run(input)`: starts one invocation.
     run: Persistent<Function<'static>>,
-    /// `finish()`: returns the result JSON once the job queue is empty.
+    /// `settle(rejected, value)`: reports how `pipe`'s promise ended
+    /// (`rejected` is null when `pipe` returned something else).
+    settle: Persistent<Function<'static>>,
+    /// `finish()`: returns the result object once the job queue is empty.
     finish: Persistent<Function<'static>>,
-    /// `invalidInput(message)`: the result JSON for input that is not JSON.
-    invalid_input: Persistent<Function<'static>>,
 }
 
 /// Holder for the engine that the initializer builds and `_start` uses.
@@ -85,7 +87,7 @@ pub extern "C" fn start() {
     // Fresh randomness for every call: the snapshot must not freeze it.
     fastrand::seed(wasi::random_u64());
     let output = engine.invoke(&wasi::read_stdin());
-    wasi::write_all(wasi::STDOUT, output.as_bytes());
+    wasi::write_all(wasi::STDOUT, &output);
 }
 
 impl Engine {
@@ -97,7 +99,7 @@ impl Engine {
             .gc_threshold(GC_THRESHOLD_BYTES)
             .max_stack_size(MAX_JS_STACK_BYTES);
         let runtime = Runtime::new(config).map_err(|e| internal_error(&e.to_string()))?;
-        let (run, finish, invalid_input) = runtime.context().with(|ctx| {
+        let (run, settle, finish) = runtime.context().with(|ctx| {
             let prelude = install_prelude(&ctx).map_err(|e| internal_error(&describe(&ctx, e)))?;
             let mut options = EvalOptions::default();
             options.global = true;
@@ -120,49 +122,77 @@ impl Engine {
                 let f: Function = prelude.get(name).map_err(|e| internal_error(&e.to_string()))?;
                 Ok(Persistent::save(&ctx, f))
             };
-            Ok((get("run")?, get("finish")?, get("invalidInput")?))
+            Ok((get("run")?, get("settle")?, get("finish")?))
         })?;
         Ok(Self {
             runtime,
             run,
+            settle,
             finish,
-            invalid_input,
         })
     }
 
     /// Runs one invocation and returns the result JSON.
-    fn invoke(&self, input: &[u8]) -> String {
-        let started = self.runtime.context().with(|ctx| {
-            let parsed = match ctx.json_parse(input) {
-                Ok(value) => value,
-                Err(e) => {
-                    let message = format!("input is not valid JSON: {}", describe(&ctx, e));
-                    let invalid: Function = self.invalid_input.clone().restore(&ctx)?;
-                    return invalid.call::<_, String>((message,)).map(Some);
-                }
+    fn invoke(&self, input: &[u8]) -> Vec<u8> {
+        let context = self.runtime.context();
+        let started = context.with(|ctx| -> javy::quickjs::Result<Result<Option<Persistent<Value<'static>>>, String>> {
+            // SAFETY: the context is live for the duration of `with`; the
+            // parsed value's ownership passes to `Value`.
+            let parsed = match unsafe { json::parse(ctx.as_raw().as_ptr(), input) } {
+                Ok(raw) => unsafe { Value::from_raw(ctx.clone(), raw) },
+                Err(message) => return Ok(Err(format!("the input is not valid JSON: {message}"))),
             };
             let run: Function = self.run.clone().restore(&ctx)?;
-            run.call::<_, ()>((parsed,))?;
-            Ok(None)
+            let returned: Value = run.call((parsed,))?;
+            if returned.is_promise() {
+                return Ok(Ok(Some(Persistent::save(&ctx, returned))));
+            }
+            let settle: Function = self.settle.clone().restore(&ctx)?;
+            settle.call::<_, ()>((Value::new_null(ctx.clone()), returned))?;
+            Ok(Ok(None))
         });
-        match started {
-            Ok(Some(invalid_input_result)) => return invalid_input_result,
-            Ok(None) => {}
-            Err(e) => return internal_result(&e.to_string()),
-        }
+        let promise = match started {
+            Ok(Ok(promise)) => promise,
+            Ok(Err(message)) => return error_result("invalid_input", &message),
+            Err(e) => return error_result("exception", &format!("engine failure: {e}")),
+        };
         // Promise jobs: `await`, `.then` and async `pipe`. The prelude catches
         // every rejection it cares about, so a job error is an engine bug.
         if let Err(e) = self.runtime.resolve_pending_jobs() {
-            return internal_result(&e.to_string());
+            return error_result("exception", &format!("engine failure: {e}"));
         }
-        self.runtime.context().with(|ctx| {
-            let finish: Function = match self.finish.clone().restore(&ctx) {
-                Ok(f) => f,
-                Err(e) => return internal_result(&e.to_string()),
+        context.with(|ctx| {
+            let finished = (|| -> javy::quickjs::Result<Value> {
+                if let Some(promise) = promise {
+                    let promise = promise.restore(&ctx)?;
+                    let raw_ctx = ctx.as_raw().as_ptr();
+                    // SAFETY: `promise` is a live promise of this context.
+                    let state = unsafe { qjs::JS_PromiseState(raw_ctx, promise.as_raw()) };
+                    if state != qjs::JSPromiseStateEnum_JS_PROMISE_PENDING {
+                        let rejected = state == qjs::JSPromiseStateEnum_JS_PROMISE_REJECTED;
+                        // SAFETY: as above; the result's ownership passes to `Value`.
+                        let value = unsafe { Value::from_raw(ctx.clone(), qjs::JS_PromiseResult(raw_ctx, promise.as_raw())) };
+                        let settle: Function = self.settle.clone().restore(&ctx)?;
+                        settle.call::<_, ()>((rejected, value))?;
+                    }
+                }
+                let finish: Function = self.finish.clone().restore(&ctx)?;
+                finish.call(())
+            })();
+            let result = match finished {
+                Ok(result) => result,
+                Err(e) => return error_result("exception", &format!("engine failure: {}", describe(&ctx, e))),
             };
-            finish
-                .call::<_, String>(())
-                .unwrap_or_else(|e| internal_result(&describe(&ctx, e)))
+            let mut out = Vec::with_capacity(input.len() + 256);
+            // SAFETY: `result` is a live value of this live context.
+            match unsafe { json::stringify(ctx.as_raw().as_ptr(), result.as_raw(), &mut out) } {
+                Ok(()) => out,
+                Err(message) => {
+                    // An exception thrown by a `toJSON` is pending; clear it.
+                    let _ = ctx.catch();
+                    error_result("invalid_output", &format!("the result cannot be serialised as JSON: {message}"))
+                }
+            }
         })
     }
 }
@@ -204,12 +234,24 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
     Ok(natives)
 }
 
-/// Builds the `env` object from the WASI environment of this call.
+/// Builds the read-only `env` object from the WASI environment of this call:
+/// enumerable, non-writable, non-configurable properties on a
+/// non-extensible object (what `Object.freeze` makes, built directly).
 fn wasi_env<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
     let env = Object::new(ctx.clone())?;
+    let raw = ctx.as_raw().as_ptr();
     for (key, value) in wasi::environment() {
-        env.set(key, value)?;
+        let value = javy::quickjs::String::from_str(ctx.clone(), &value)?;
+        // SAFETY: `raw` and `env` are live; the atom is freed after use and
+        // defining the property takes over the duplicated value.
+        unsafe {
+            let atom = qjs::JS_NewAtomLen(raw, key.as_ptr().cast(), key.len() as _);
+            qjs::JS_DefinePropertyValue(raw, env.as_raw(), atom, qjs::JS_DupValue(raw, value.as_raw()), qjs::JS_PROP_ENUMERABLE as _);
+            qjs::JS_FreeAtom(raw, atom);
+        }
     }
+    // SAFETY: `env` is a live object.
+    unsafe { qjs::JS_PreventExtensions(raw, env.as_raw()) };
     Ok(env)
 }
 
@@ -229,34 +271,17 @@ fn describe(ctx: &Ctx<'_>, error: javy::quickjs::Error) -> String {
     error.to_string()
 }
 
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 fn internal_error(message: &str) -> String {
-    format!(
-        "{{\"kind\":\"compile_error\",\"message\":{}}}",
-        json_string(&format!("engine failure: {message}"))
-    )
+    let mut out = b"{\"kind\":\"compile_error\",\"message\":".to_vec();
+    json::write_escaped(&mut out, format!("engine failure: {message}").as_bytes());
+    out.push(b'}');
+    String::from_utf8(out).expect("escaped JSON is UTF-8")
 }
 
-fn internal_result(message: &str) -> String {
-    format!(
-        "{{\"outcome\":\"error\",\"error\":{{\"kind\":\"exception\",\"message\":{}}}}}",
-        json_string(&format!("engine failure: {message}"))
-    )
+/// A refusing result with `kind` and `message`.
+fn error_result(kind: &str, message: &str) -> Vec<u8> {
+    let mut out = format!("{{\"outcome\":\"error\",\"error\":{{\"kind\":\"{kind}\",\"message\":").into_bytes();
+    json::write_escaped(&mut out, message.as_bytes());
+    out.extend_from_slice(b"}}");
+    out
 }

@@ -184,7 +184,7 @@
   let envObject;
   defineProperty(global, 'env', {
     get() {
-      if (envObject === undefined) envObject = freeze(natives.env());
+      if (envObject === undefined) envObject = natives.env();
       return envObject;
     },
     enumerable: false,
@@ -284,6 +284,24 @@
     settled = true;
   }
 
+  // How `pipe`'s call ended. For a native promise the engine reads its
+  // state directly after the job queue drains (`rejected` is a boolean);
+  // otherwise (`rejected` is null) `value` is what `pipe` returned, and a
+  // foreign thenable is chained.
+  function settle(rejected, value) {
+    if (rejected === null) {
+      if (value !== null && typeof value === 'object' && typeof value.then === 'function') {
+        value.then(onFulfilled, onRejected);
+      } else {
+        settled = true;
+      }
+    } else if (rejected) {
+      onRejected(value);
+    } else {
+      onFulfilled();
+    }
+  }
+
   // Starts one invocation; `finish` reports it after the job queue drains.
   function run(input) {
     if (!isObject(input)) {
@@ -320,11 +338,7 @@
       }
       return;
     }
-    if (returned !== null && typeof returned === 'object' && typeof returned.then === 'function') {
-      returned.then(onFulfilled, onRejected);
-    } else {
-      settled = true;
-    }
+    return returned;
   }
 
   function finish() {
@@ -339,18 +353,7 @@
       out.claims = claims;
       out.custom_data = customData;
     }
-    try {
-      return stringify(out);
-    } catch (err) {
-      return stringify({
-        outcome: 'error',
-        error: { kind: 'invalid_output', message: `the result cannot be serialised as JSON: ${errorMessage(err)}` },
-      });
-    }
-  }
-
-  function invalidInput(message) {
-    return stringify(invalid(message));
+    return out;
   }
 
   // Compile-time checks, reported as the `error` object of a compile report.
@@ -380,5 +383,22 @@
     return undefined;
   }
 
-  return { run, finish, invalidInput, compileError, checkPipe };
+  // QuickJS creates most built-in methods on first access. Touch them all
+  // now, so that the snapshot holds them and calls do not re-create them.
+  // Reading descriptors instantiates them without running any accessor
+  // (such as `env`, which must not be read at compile time).
+  const describe = Object.getOwnPropertyDescriptor;
+  const touch = (holder) => {
+    if (holder === null || (typeof holder !== 'object' && typeof holder !== 'function')) return;
+    for (const key of Object.getOwnPropertyNames(holder)) describe(holder, key);
+  };
+  for (const name of Object.getOwnPropertyNames(global)) {
+    const descriptor = describe(global, name);
+    if (!descriptor || !('value' in descriptor)) continue;
+    touch(descriptor.value);
+    const prototype = descriptor.value !== null && typeof descriptor.value === 'function' ? descriptor.value.prototype : undefined;
+    touch(prototype);
+  }
+
+  return { run, settle, finish, compileError, checkPipe };
 })

@@ -1,0 +1,631 @@
+//! JSON ↔ QuickJS values, in Rust.
+//!
+//! QuickJS's own `JSON.parse`/`JSON.stringify` tokenise and escape one
+//! character at a time through its interpreter-grade string buffers, which
+//! compiled to WebAssembly costs hundreds of instructions per byte. The
+//! input and the result are the two biggest pieces of work in a typical
+//! call, so they are done here: bytes are scanned in Rust and QuickJS is
+//! only asked to create (or enumerate) objects, atoms and whole strings.
+//!
+//! Semantics follow `JSON.parse` / `JSON.stringify` for JSON data: object
+//! keys keep insertion order (integer-like keys first, as in JS), `toJSON`
+//! is honoured (so `Date` values become ISO strings), `undefined`,
+//! functions and symbols are skipped in objects and become `null` in
+//! arrays, non-finite numbers become `null`, and BigInt is an error.
+
+use javy::quickjs::qjs;
+use std::ffi::c_char;
+
+/// Deepest nesting accepted in either direction; deeper input is rejected
+/// and deeper (or cyclic) results are reported as errors.
+const MAX_DEPTH: u32 = 256;
+
+fn int(value: i32) -> qjs::JSValue {
+    qjs::JS_MKVAL(qjs::JS_TAG_INT, value)
+}
+
+fn boolean(value: bool) -> qjs::JSValue {
+    qjs::JS_MKVAL(qjs::JS_TAG_BOOL, i32::from(value))
+}
+
+// ------------------------------------------------------------------ parse
+
+/// Parses `input` into a new QuickJS value owned by the caller.
+///
+/// # Safety
+///
+/// `ctx` must be a live context of the current runtime.
+pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<qjs::JSValue, String> {
+    let mut parser = Parser {
+        ctx,
+        input,
+        pos: 0,
+        scratch: Vec::new(),
+    };
+    parser.skip_ws();
+    // SAFETY: forwarded from the caller.
+    let value = unsafe { parser.value(0)? };
+    parser.skip_ws();
+    if parser.pos != input.len() {
+        // SAFETY: `value` is owned here and not used again.
+        unsafe { qjs::JS_FreeValue(ctx, value) };
+        return Err(parser.error("unexpected data after the JSON value"));
+    }
+    Ok(value)
+}
+
+struct Parser<'a> {
+    ctx: *mut qjs::JSContext,
+    input: &'a [u8],
+    pos: usize,
+    scratch: Vec<u8>,
+}
+
+impl Parser<'_> {
+    fn error(&self, what: &str) -> String {
+        let consumed = &self.input[..self.pos.min(self.input.len())];
+        let line = consumed.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = consumed.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        format!("{what} at line {line} column {column}")
+    }
+
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.input.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.input.get(self.pos).copied()
+    }
+
+    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+        self.skip_ws();
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(self.error(what))
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `self.ctx` must be live.
+    unsafe fn value(&mut self, depth: u32) -> Result<qjs::JSValue, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("the JSON is nested too deeply"));
+        }
+        match self.peek() {
+            // SAFETY (all arms): forwarded from the caller.
+            Some(b'{') => unsafe { self.object(depth) },
+            Some(b'[') => unsafe { self.array(depth) },
+            Some(b'"') => {
+                self.pos += 1;
+                let (start, end) = self.string()?;
+                let bytes = if start == usize::MAX { &self.scratch[..] } else { &self.input[start..end] };
+                // SAFETY: `bytes` is valid UTF-8 (checked by `string`).
+                Ok(unsafe { qjs::JS_NewStringLen(self.ctx, bytes.as_ptr().cast::<c_char>(), bytes.len() as _) })
+            }
+            Some(b't') => self.literal(b"true", boolean(true)),
+            Some(b'f') => self.literal(b"false", boolean(false)),
+            Some(b'n') => self.literal(b"null", qjs::JS_NULL),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(_) => Err(self.error("unexpected character")),
+            None => Err(self.error("unexpected end of input")),
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: qjs::JSValue) -> Result<qjs::JSValue, String> {
+        if self.input[self.pos..].starts_with(word) {
+            self.pos += word.len();
+            Ok(value)
+        } else {
+            Err(self.error("unexpected character"))
+        }
+    }
+
+    fn number(&mut self) -> Result<qjs::JSValue, String> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        let digits = |p: &mut Self| {
+            let from = p.pos;
+            while let Some(b'0'..=b'9') = p.peek() {
+                p.pos += 1;
+            }
+            p.pos - from
+        };
+        let int_digits = digits(self);
+        if int_digits == 0 || (int_digits > 1 && self.input[self.pos - int_digits] == b'0') {
+            return Err(self.error("invalid number"));
+        }
+        let mut integral = true;
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            integral = false;
+            if digits(self) == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.pos += 1;
+            integral = false;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if digits(self) == 0 {
+                return Err(self.error("invalid number"));
+            }
+        }
+        // SAFETY: the slice holds only ASCII digits, signs, '.', 'e'.
+        let text = unsafe { std::str::from_utf8_unchecked(&self.input[start..self.pos]) };
+        if integral && text.len() <= 10 {
+            if let Ok(n) = text.parse::<i32>() {
+                if !(n == 0 && text.starts_with('-')) {
+                    return Ok(int(n));
+                }
+            }
+        }
+        let n: f64 = text.parse().map_err(|_| self.error("invalid number"))?;
+        Ok(qjs::JS_NewFloat64(n))
+    }
+
+    /// Reads a string body (after the opening quote). Returns the range in
+    /// the input when it has no escapes, else `(usize::MAX, _)` with the
+    /// unescaped bytes in `self.scratch`.
+    fn string(&mut self) -> Result<(usize, usize), String> {
+        let start = self.pos;
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    let end = self.pos;
+                    self.pos += 1;
+                    std::str::from_utf8(&self.input[start..end]).map_err(|_| self.error("invalid UTF-8 in a string"))?;
+                    return Ok((start, end));
+                }
+                Some(b'\\') => break,
+                Some(0..=0x1f) => return Err(self.error("control character in a string")),
+                Some(_) => self.pos += 1,
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&self.input[start..self.pos]);
+        loop {
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    std::str::from_utf8(&self.scratch).map_err(|_| self.error("invalid UTF-8 in a string"))?;
+                    return Ok((usize::MAX, 0));
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let escaped = self.peek().ok_or_else(|| self.error("unterminated string"))?;
+                    self.pos += 1;
+                    let byte = match escaped {
+                        b'"' => b'"',
+                        b'\\' => b'\\',
+                        b'/' => b'/',
+                        b'b' => 0x08,
+                        b'f' => 0x0c,
+                        b'n' => b'\n',
+                        b'r' => b'\r',
+                        b't' => b'\t',
+                        b'u' => {
+                            let c = self.unicode_escape()?;
+                            let mut buf = [0u8; 4];
+                            self.scratch.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            continue;
+                        }
+                        _ => return Err(self.error("invalid escape in a string")),
+                    };
+                    self.scratch.push(byte);
+                }
+                Some(0..=0x1f) => return Err(self.error("control character in a string")),
+                Some(b) => {
+                    self.scratch.push(b);
+                    self.pos += 1;
+                }
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let digits = self.input.get(self.pos..self.pos + 4).ok_or_else(|| self.error("invalid \\u escape"))?;
+        let text = std::str::from_utf8(digits).map_err(|_| self.error("invalid \\u escape"))?;
+        let value = u32::from_str_radix(text, 16).map_err(|_| self.error("invalid \\u escape"))?;
+        self.pos += 4;
+        Ok(value)
+    }
+
+    /// A `\uXXXX` escape (after the `u`), joining surrogate pairs. A lone
+    /// surrogate becomes U+FFFD.
+    fn unicode_escape(&mut self) -> Result<char, String> {
+        let first = self.hex4()?;
+        if (0xd800..0xdc00).contains(&first) && self.input[self.pos..].starts_with(b"\\u") {
+            let save = self.pos;
+            self.pos += 2;
+            let second = self.hex4()?;
+            if (0xdc00..0xe000).contains(&second) {
+                let c = 0x10000 + ((first - 0xd800) << 10) + (second - 0xdc00);
+                return Ok(char::from_u32(c).unwrap_or('\u{fffd}'));
+            }
+            self.pos = save;
+        }
+        Ok(char::from_u32(first).unwrap_or('\u{fffd}'))
+    }
+
+    /// # Safety
+    ///
+    /// `self.ctx` must be live.
+    unsafe fn object(&mut self, depth: u32) -> Result<qjs::JSValue, String> {
+        self.pos += 1;
+        // SAFETY: the context is live (caller's promise).
+        let object = unsafe { qjs::JS_NewObject(self.ctx) };
+        // SAFETY: on error the partly built object is freed exactly once.
+        let fail = |p: &Self, e: String| unsafe {
+            qjs::JS_FreeValue(p.ctx, object);
+            Err(e)
+        };
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(object);
+        }
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return fail(self, self.error("expected a string key"));
+            }
+            self.pos += 1;
+            let (start, end) = match self.string() {
+                Ok(range) => range,
+                Err(e) => return fail(self, e),
+            };
+            let key = if start == usize::MAX { &self.scratch[..] } else { &self.input[start..end] };
+            // SAFETY: `key` is valid UTF-8; the atom is freed below.
+            let atom = unsafe { qjs::JS_NewAtomLen(self.ctx, key.as_ptr().cast::<c_char>(), key.len() as _) };
+            if let Err(e) = self.expect(b':', "expected ':'") {
+                // SAFETY: the atom was created above.
+                unsafe { qjs::JS_FreeAtom(self.ctx, atom) };
+                return fail(self, e);
+            }
+            self.skip_ws();
+            // SAFETY: forwarded from the caller.
+            let value = match unsafe { self.value(depth + 1) } {
+                Ok(value) => value,
+                Err(e) => {
+                    // SAFETY: the atom was created above.
+                    unsafe { qjs::JS_FreeAtom(self.ctx, atom) };
+                    return fail(self, e);
+                }
+            };
+            // SAFETY: defining takes ownership of `value`; the atom is ours.
+            unsafe {
+                qjs::JS_DefinePropertyValue(self.ctx, object, atom, value, qjs::JS_PROP_C_W_E as _);
+                qjs::JS_FreeAtom(self.ctx, atom);
+            }
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(object);
+                }
+                _ => return fail(self, self.error("expected ',' or '}'")),
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `self.ctx` must be live.
+    unsafe fn array(&mut self, depth: u32) -> Result<qjs::JSValue, String> {
+        self.pos += 1;
+        // SAFETY: the context is live (caller's promise).
+        let array = unsafe { qjs::JS_NewArray(self.ctx) };
+        // SAFETY: on error the partly built array is freed exactly once.
+        let fail = |p: &Self, e: String| unsafe {
+            qjs::JS_FreeValue(p.ctx, array);
+            Err(e)
+        };
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(array);
+        }
+        let mut index = 0u32;
+        loop {
+            self.skip_ws();
+            // SAFETY: forwarded from the caller.
+            let value = match unsafe { self.value(depth + 1) } {
+                Ok(value) => value,
+                Err(e) => return fail(self, e),
+            };
+            // SAFETY: defining takes ownership of `value`.
+            unsafe { qjs::JS_DefinePropertyValueUint32(self.ctx, array, index, value, qjs::JS_PROP_C_W_E as _) };
+            index += 1;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(array);
+                }
+                _ => return fail(self, self.error("expected ',' or ']'")),
+            }
+        }
+    }
+}
+
+// -------------------------------------------------------------- stringify
+
+/// Serialises `value` (borrowed) as JSON into `out`.
+///
+/// # Safety
+///
+/// `ctx` must be a live context of the current runtime and `value` a live
+/// value of it.
+pub unsafe fn stringify(ctx: *mut qjs::JSContext, value: qjs::JSValue, out: &mut Vec<u8>) -> Result<(), String> {
+    // SAFETY: forwarded from the caller; the atom is freed below.
+    let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
+    let mut writer = Writer { ctx, out, to_json };
+    // SAFETY: forwarded from the caller.
+    let written = unsafe { writer.value(value, qjs::JS_ATOM_NULL, 0) };
+    // SAFETY: created above.
+    unsafe { qjs::JS_FreeAtom(ctx, to_json) };
+    if !written? {
+        writer.out.extend_from_slice(b"null");
+    }
+    Ok(())
+}
+
+struct Writer<'a> {
+    ctx: *mut qjs::JSContext,
+    out: &'a mut Vec<u8>,
+    /// The atom `toJSON`, looked up on every object.
+    to_json: qjs::JSAtom,
+}
+
+impl Writer<'_> {
+    /// Writes `value`; returns false (writing nothing) for values JSON
+    /// skips: `undefined`, functions, symbols.
+    ///
+    /// # Safety
+    ///
+    /// `self.ctx` and `value` must be live; `value` stays borrowed.
+    unsafe fn value(&mut self, value: qjs::JSValue, key: qjs::JSAtom, depth: u32) -> Result<bool, String> {
+        // SAFETY: reading the tag of a live value.
+        let tag = unsafe { qjs::JS_VALUE_GET_NORM_TAG(value) };
+        match tag {
+            qjs::JS_TAG_INT => {
+                // SAFETY: the tag says int.
+                let n = unsafe { qjs::JS_VALUE_GET_INT(value) };
+                self.out.extend_from_slice(n.to_string().as_bytes());
+            }
+            qjs::JS_TAG_FLOAT64 => {
+                // SAFETY: the tag says float64.
+                let n = unsafe { qjs::JS_VALUE_GET_FLOAT64(value) };
+                // SAFETY: forwarded from the caller.
+                unsafe { self.number(n, value) };
+            }
+            qjs::JS_TAG_BOOL => {
+                // SAFETY: the tag says bool.
+                let b = unsafe { qjs::JS_VALUE_GET_BOOL(value) };
+                self.out.extend_from_slice(if b { b"true" } else { b"false" });
+            }
+            qjs::JS_TAG_NULL => self.out.extend_from_slice(b"null"),
+            qjs::JS_TAG_STRING | qjs::JS_TAG_STRING_ROPE => {
+                // SAFETY: forwarded from the caller.
+                unsafe { self.js_string(value)? };
+            }
+            qjs::JS_TAG_OBJECT => {
+                // SAFETY: forwarded from the caller.
+                return unsafe { self.object(value, key, depth) };
+            }
+            qjs::JS_TAG_BIG_INT | qjs::JS_TAG_SHORT_BIG_INT => {
+                return Err("a BigInt value cannot be serialised as JSON".into());
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// A number the way JavaScript prints it, or `null` when not finite.
+    ///
+    /// # Safety
+    ///
+    /// `self.ctx` and `value` must be live.
+    unsafe fn number(&mut self, n: f64, value: qjs::JSValue) {
+        if !n.is_finite() {
+            self.out.extend_from_slice(b"null");
+        } else if n == n.trunc() && n.abs() < 1e15 {
+            self.out.extend_from_slice((n as i64).to_string().as_bytes());
+        } else {
+            // Exponents and shortest round-trip digits: let QuickJS format it.
+            // SAFETY: forwarded from the caller; the string is freed below.
+            unsafe {
+                let mut len: usize = 0;
+                let text = qjs::JS_ToCStringLen(self.ctx, &mut len, value);
+                if !text.is_null() {
+                    self.out.extend_from_slice(std::slice::from_raw_parts(text.cast::<u8>(), len as usize));
+                    qjs::JS_FreeCString(self.ctx, text);
+                }
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// `self.ctx` and `value` (a string) must be live.
+    unsafe fn js_string(&mut self, value: qjs::JSValue) -> Result<(), String> {
+        let mut len: usize = 0;
+        // SAFETY: converting a live string; freed below.
+        let text = unsafe { qjs::JS_ToCStringLen(self.ctx, &mut len, value) };
+        if text.is_null() {
+            return Err("a string could not be converted".into());
+        }
+        // SAFETY: QuickJS returned `len` bytes at `text`.
+        let bytes = unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len as usize) };
+        write_escaped(self.out, bytes);
+        // SAFETY: `text` came from JS_ToCStringLen.
+        unsafe { qjs::JS_FreeCString(self.ctx, text) };
+        Ok(())
+    }
+
+    /// # Safety
+    ///
+    /// `self.ctx` and `object` must be live.
+    unsafe fn object(&mut self, object: qjs::JSValue, key: qjs::JSAtom, depth: u32) -> Result<bool, String> {
+        let ctx = self.ctx;
+        // SAFETY: querying a live object.
+        if unsafe { qjs::JS_IsFunction(ctx, object) } {
+            return Ok(false);
+        }
+        if depth >= MAX_DEPTH {
+            return Err("the result is nested too deeply or contains a cycle".into());
+        }
+        // SAFETY: property lookup on a live object; the result is freed.
+        let to_json = unsafe { qjs::JS_GetProperty(ctx, object, self.to_json) };
+        // SAFETY: querying the looked-up value.
+        if unsafe { qjs::JS_IsFunction(ctx, to_json) } {
+            // SAFETY: calling with one argument (the key, as in JSON.stringify);
+            // every created value is freed exactly once.
+            return unsafe {
+                let key_value = if key == qjs::JS_ATOM_NULL {
+                    qjs::JS_NewStringLen(ctx, c"".as_ptr(), 0)
+                } else {
+                    qjs::JS_AtomToString(ctx, key)
+                };
+                let mut args = [key_value];
+                let replaced = qjs::JS_Call(ctx, to_json, object, 1, args.as_mut_ptr());
+                qjs::JS_FreeValue(ctx, key_value);
+                qjs::JS_FreeValue(ctx, to_json);
+                if qjs::JS_IsException(replaced) {
+                    return Err("toJSON threw".into());
+                }
+                let written = self.value(replaced, key, depth + 1);
+                qjs::JS_FreeValue(ctx, replaced);
+                written
+            };
+        }
+        // SAFETY: `to_json` is owned and no longer needed.
+        unsafe { qjs::JS_FreeValue(ctx, to_json) };
+
+        // SAFETY: querying a live object.
+        if unsafe { qjs::JS_IsArray(object) } {
+            let mut length: i64 = 0;
+            // SAFETY: reading the length of a live array.
+            if unsafe { qjs::JS_GetLength(ctx, object, &mut length) } < 0 {
+                return Err("an array length could not be read".into());
+            }
+            self.out.push(b'[');
+            for index in 0..length.max(0) as u32 {
+                if index > 0 {
+                    self.out.push(b',');
+                }
+                // SAFETY: element read from a live array; freed after use.
+                let element = unsafe { qjs::JS_GetPropertyUint32(ctx, object, index) };
+                // SAFETY: forwarded; `element` stays live until freed below.
+                let written = unsafe { self.value(element, qjs::JS_ATOM_NULL, depth + 1) };
+                // SAFETY: `element` is owned here.
+                unsafe { qjs::JS_FreeValue(ctx, element) };
+                if !written? {
+                    self.out.extend_from_slice(b"null");
+                }
+            }
+            self.out.push(b']');
+            return Ok(true);
+        }
+
+        let mut table: *mut qjs::JSPropertyEnum = std::ptr::null_mut();
+        let mut count: u32 = 0;
+        let flags = (qjs::JS_GPN_STRING_MASK | qjs::JS_GPN_ENUM_ONLY) as _;
+        // SAFETY: enumerating a live object; the table is freed below.
+        if unsafe { qjs::JS_GetOwnPropertyNames(ctx, &mut table, &mut count, object, flags) } < 0 {
+            return Err("the properties of an object could not be listed".into());
+        }
+        // SAFETY: QuickJS returned `count` entries at `table`.
+        let entries = unsafe { std::slice::from_raw_parts(table, count as usize) };
+        self.out.push(b'{');
+        let mut first = true;
+        let mut result = Ok(true);
+        for entry in entries {
+            // SAFETY: reading a property of a live object; freed after use.
+            let property = unsafe { qjs::JS_GetProperty(ctx, object, entry.atom) };
+            let mark = self.out.len();
+            if !first {
+                self.out.push(b',');
+            }
+            // SAFETY: the atom is live while the table is.
+            unsafe { self.atom(entry.atom) };
+            self.out.push(b':');
+            // SAFETY: forwarded; `property` is live until freed below.
+            let written = unsafe { self.value(property, entry.atom, depth + 1) };
+            // SAFETY: `property` is owned here.
+            unsafe { qjs::JS_FreeValue(ctx, property) };
+            match written {
+                Ok(true) => first = false,
+                Ok(false) => self.out.truncate(mark),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        // SAFETY: the table came from JS_GetOwnPropertyNames.
+        unsafe { qjs::JS_FreePropertyEnum(ctx, table, count) };
+        self.out.push(b'}');
+        result
+    }
+
+    /// # Safety
+    ///
+    /// `self.ctx` and `atom` must be live.
+    unsafe fn atom(&mut self, atom: qjs::JSAtom) {
+        let mut len: qjs::size_t = 0;
+        // SAFETY: converting a live atom; freed below.
+        let text = unsafe { qjs::JS_AtomToCStringLen(self.ctx, &mut len, atom) };
+        if text.is_null() {
+            self.out.extend_from_slice(b"\"\"");
+            return;
+        }
+        // SAFETY: QuickJS returned `len` bytes at `text`.
+        write_escaped(self.out, unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len as usize) });
+        // SAFETY: `text` came from JS_AtomToCStringLen.
+        unsafe { qjs::JS_FreeCString(self.ctx, text) };
+    }
+}
+
+/// Writes `bytes` (UTF-8) as a quoted JSON string.
+pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
