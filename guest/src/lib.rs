@@ -32,7 +32,7 @@ const PRELUDE: &str = include_str!("prelude.js");
 /// The QuickJS runtime the snapshot carries, with the prelude's entry points.
 struct Engine {
     runtime: Runtime,
-    /// `run(input)`: starts one invocation.
+    /// `run(user, context, claims, custom_data)`: starts one invocation.
     run: Persistent<Function<'static>>,
     /// `settle(rejected, value)`: reports how `pipe`'s promise ended
     /// (`rejected` is null when `pipe` returned something else).
@@ -63,6 +63,8 @@ const GC_THRESHOLD_BYTES: usize = 8 * 1024 * 1024;
 /// Compile-time entry point: evaluate the prelude and the user's function.
 #[unsafe(export_name = "wizer-initialize")]
 pub extern "C" fn initialize() {
+    // Initialise the random generator's state now, so that calls only reseed it.
+    fastrand::seed(0);
     let input = wasi::read_stdin();
     let input = String::from_utf8_lossy(&input);
     let (file_name, source) = input.split_once('\n').unwrap_or(("function.js", ""));
@@ -142,8 +144,29 @@ impl Engine {
                 Ok(raw) => unsafe { Value::from_raw(ctx.clone(), raw) },
                 Err(message) => return Ok(Err(format!("the input is not valid JSON: {message}"))),
             };
+            let Some(input) = parsed.as_object().filter(|_| !parsed.is_array()) else {
+                return Ok(Err("the input must be a JSON object with \"user\" and \"context\" objects".into()));
+            };
+            let part = |name: &str| -> javy::quickjs::Result<Result<Value, String>> {
+                let value: Value = input.get(name)?;
+                Ok(if value.is_object() && !value.is_array() && !value.is_function() {
+                    Ok(value)
+                } else {
+                    Err(format!("input.{name} must be a JSON object"))
+                })
+            };
+            let user = match part("user")? {
+                Ok(user) => user,
+                Err(message) => return Ok(Err(message)),
+            };
+            let context = match part("context")? {
+                Ok(context) => context,
+                Err(message) => return Ok(Err(message)),
+            };
+            let claims: Value = input.get("claims")?;
+            let custom_data: Value = input.get("custom_data")?;
             let run: Function = self.run.clone().restore(&ctx)?;
-            let returned: Value = run.call((parsed,))?;
+            let returned: Value = run.call((user, context, claims, custom_data))?;
             if returned.is_promise() {
                 return Ok(Ok(Some(Persistent::save(&ctx, returned))));
             }

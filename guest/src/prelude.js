@@ -197,10 +197,13 @@
   // starts out exactly as initialised here, and the callback and the user
   // helpers are created once, at compile time, not on every call.
 
-  let result = null;
+  let outcome = null;
+  let failure = null;
   let settled = false;
   let currentUser = null;
   let currentContext = null;
+  let finalUser = null;
+  let finalContext = null;
   let claims = { id_token: {}, access_token: {} };
   let customData = {};
 
@@ -225,31 +228,32 @@
     emit('warn', [message]);
   }
 
-  function conclude(outcome) {
-    if (result !== null) return false;
-    result = outcome;
+  // Records the first outcome; later ones are ignored (returns false).
+  function conclude(kind, error) {
+    if (outcome !== null) return false;
+    outcome = kind;
+    failure = error;
     return true;
   }
 
   function callback(err, user, context) {
-    if (result !== null) {
+    if (outcome !== null) {
       warn('callback was called more than once; the first call wins and this one is ignored');
       return;
     }
     if (err) {
-      conclude({ outcome: 'deny', error: { kind: 'denied', message: errorMessage(err) } });
+      conclude('deny', { kind: 'denied', message: errorMessage(err) });
       return;
     }
     const nextUser = user === undefined || user === null ? currentUser : user;
     const nextContext = context === undefined || context === null ? currentContext : context;
     if (!isObject(nextUser) || !isObject(nextContext)) {
-      conclude({
-        outcome: 'error',
-        error: { kind: 'invalid_output', message: 'callback(null, user, context) needs objects for user and context' },
-      });
+      conclude('error', { kind: 'invalid_output', message: 'callback(null, user, context) needs objects for user and context' });
       return;
     }
-    conclude({ outcome: 'allow', user: nextUser, context: nextContext });
+    conclude('allow', null);
+    finalUser = nextUser;
+    finalContext = nextContext;
   }
 
   function claimKey(k, what) {
@@ -269,13 +273,9 @@
   freeze(userHelpers);
   const setPrototypeOf = Object.setPrototypeOf;
 
-  function invalid(message) {
-    return { outcome: 'error', error: { kind: 'invalid_input', message } };
-  }
-
   function onRejected(err) {
     settled = true;
-    if (!conclude({ outcome: 'error', error: exceptionError(err) })) {
+    if (!conclude('error', exceptionError(err))) {
       warn(`pipe rejected after calling back: ${errorMessage(err)}`);
     }
   }
@@ -302,59 +302,50 @@
     }
   }
 
-  // Starts one invocation; `finish` reports it after the job queue drains.
-  function run(input) {
-    if (!isObject(input)) {
-      conclude(invalid('the input must be a JSON object with "user" and "context" objects'));
-      return;
+  // Starts one invocation with the input's parts (the engine has checked
+  // that `user` and `context` are objects); returns what `pipe` returned.
+  function run(user, context, givenClaims, givenCustomData) {
+    if (isObject(givenClaims)) {
+      if (isObject(givenClaims.id_token)) claims.id_token = givenClaims.id_token;
+      if (isObject(givenClaims.access_token)) claims.access_token = givenClaims.access_token;
     }
-    const user = input.user;
-    const context = input.context;
-    if (!isObject(user)) {
-      conclude(invalid('input.user must be a JSON object'));
-      return;
-    }
-    if (!isObject(context)) {
-      conclude(invalid('input.context must be a JSON object'));
-      return;
-    }
-    const given = input.claims;
-    if (given !== undefined) {
-      if (isObject(given.id_token)) claims.id_token = given.id_token;
-      if (isObject(given.access_token)) claims.access_token = given.access_token;
-    }
-    if (isObject(input.custom_data)) customData = input.custom_data;
+    if (isObject(givenCustomData)) customData = givenCustomData;
     currentUser = user;
     currentContext = context;
     setPrototypeOf(user, userHelpers);
-
-    let returned;
     try {
-      returned = pipe(user, context, callback);
+      return pipe(user, context, callback);
     } catch (err) {
       settled = true;
-      if (!conclude({ outcome: 'error', error: exceptionError(err) })) {
+      if (!conclude('error', exceptionError(err))) {
         warn(`pipe threw after calling back: ${errorMessage(err)}`);
       }
-      return;
+      return undefined;
     }
-    return returned;
   }
 
+  // The result object, serialised by the engine.
   function finish() {
-    let out = result;
-    if (out === null) {
+    if (outcome === null) {
       const message = settled
         ? 'pipe returned without calling callback(err) or callback(null, user, context)'
         : 'pipe is still waiting on a promise that never settles and has not called callback';
-      out = { outcome: 'error', error: { kind: 'no_callback', message } };
+      conclude('error', { kind: 'no_callback', message });
     }
-    if (out.outcome === 'allow') {
-      out.claims = claims;
-      out.custom_data = customData;
+    if (outcome === 'allow') {
+      return { outcome, user: finalUser, context: finalContext, claims, custom_data: customData };
     }
-    return out;
+    return { outcome, error: failure };
   }
+
+  // Objects of these shapes stay alive in the snapshot, so that building a
+  // result reuses their shapes instead of creating them on every call.
+  const keepShapes = [
+    { outcome: '', user: null, context: null, claims: null, custom_data: null },
+    { outcome: '', error: null },
+    { kind: '', message: '' },
+    { level: '', message: '' },
+  ];
 
   // Compile-time checks, reported as the `error` object of a compile report.
   function compileError(err, fileName) {
@@ -400,5 +391,5 @@
     touch(prototype);
   }
 
-  return { run, settle, finish, compileError, checkPipe };
+  return { run, settle, finish, compileError, checkPipe, keepShapes };
 })

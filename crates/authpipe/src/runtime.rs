@@ -127,7 +127,7 @@ fn wasmtime_config(config: &RuntimeConfig) -> Result<Config> {
         .max_core_instance_size(2 << 20)
         // Reset only the pages a call dirtied, with memcpy, and keep them
         // mapped: the next call on the slot takes no page faults.
-        .linear_memory_keep_resident(16 << 20)
+        .linear_memory_keep_resident(4 << 20)
         .table_keep_resident(256 << 10)
         .pagemap_scan(wasmtime::Enabled::Auto);
     let mut wasm = Config::new();
