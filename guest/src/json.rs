@@ -177,6 +177,11 @@ impl Parser<'_> {
     /// unescaped bytes in `self.scratch`.
     fn string(&mut self) -> Result<(usize, usize), String> {
         let start = self.pos;
+        // Skip plain bytes in one tight loop.
+        self.pos += self.input[self.pos..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            .unwrap_or(self.input.len() - self.pos);
         loop {
             match self.peek() {
                 Some(b'"') => {
@@ -600,12 +605,27 @@ impl Writer<'_> {
     }
 }
 
+/// Bytes that JSON strings must escape.
+const NEEDS_ESCAPE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
+
 /// Writes `bytes` (UTF-8) as a quoted JSON string.
 pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    while let Some(offset) = bytes[start..].iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]) {
+        let i = start + offset;
+        let b = bytes[i];
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -614,8 +634,7 @@ pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
             b'\t' => b"\\t",
             0x08 => b"\\b",
             0x0c => b"\\f",
-            0..=0x1f => b"",
-            _ => continue,
+            _ => b"",
         };
         out.extend_from_slice(&bytes[start..i]);
         if escape.is_empty() {

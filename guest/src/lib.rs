@@ -234,13 +234,17 @@ fn install_prelude<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
 /// a closure, so user code never sees this object.
 fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
     let natives = Object::new(ctx.clone())?;
-    // write(fd, text): log records to stderr.
+    // log(level, message): one JSON log record on stderr.
     natives.set(
-        "write",
-        Function::new(ctx.clone(), |fd: u32, text: String| {
-            if fd == wasi::STDERR {
-                wasi::write_all(fd, text.as_bytes());
-            }
+        "log",
+        Function::new(ctx.clone(), |level: String, message: String| {
+            let mut line = Vec::with_capacity(message.len() + 32);
+            line.extend_from_slice(b"{\"level\":");
+            json::write_escaped(&mut line, level.as_bytes());
+            line.extend_from_slice(b",\"message\":");
+            json::write_escaped(&mut line, message.as_bytes());
+            line.extend_from_slice(b"}\n");
+            wasi::write_all(wasi::STDERR, &line);
         })?,
     )?;
     // env(): this call's WASI environment as an object.

@@ -8,13 +8,12 @@
 (function (natives) {
   'use strict';
 
-  const write = natives.write;
+  const writeLog = natives.log;
   const randomBytes = natives.randomBytes;
   const stringify = JSON.stringify;
   const defineProperty = Object.defineProperty;
   const freeze = Object.freeze;
   const isArray = Array.isArray;
-  const STDERR = 2;
   // Guest-side cap on log output, to spare host calls; the host enforces its
   // own (smaller) cap and marks the cut regardless.
   const LOG_CAP_BYTES = 64 * 1024;
@@ -39,12 +38,15 @@
   }
 
   function emit(level, args) {
-    const parts = [];
-    for (let i = 0; i < args.length; i++) parts.push(formatArg(args[i]));
-    const line = stringify({ level, message: parts.join(' ') }) + '\n';
     if (logBytes > LOG_CAP_BYTES) return;
-    logBytes += line.length;
-    write(STDERR, line);
+    let message = args.length === 1 ? formatArg(args[0]) : '';
+    if (args.length > 1) {
+      const parts = [];
+      for (let i = 0; i < args.length; i++) parts.push(formatArg(args[i]));
+      message = parts.join(' ');
+    }
+    logBytes += message.length + 32;
+    writeLog(level, message);
   }
 
   const console = {
@@ -219,7 +221,11 @@
   function exceptionError(err) {
     const message = err instanceof Error ? String(err) : `Uncaught ${formatArg(err)}`;
     const error = { kind: 'exception', message };
-    if (err instanceof Error && typeof err.stack === 'string' && err.stack !== '') error.stack = err.stack;
+    if (err instanceof Error && typeof err.stack === 'string' && err.stack !== '') {
+      // Frames of the prelude are authpipe's, not the function's.
+      const frames = err.stack.split('\n').filter((line) => line !== '' && !line.includes('authpipe:prelude'));
+      if (frames.length > 0) error.stack = frames.join('\n');
+    }
     if (/Maximum call stack size exceeded|stack overflow/i.test(message)) error.kind = 'stack_overflow';
     return error;
   }

@@ -1,0 +1,123 @@
+//! The `authpipe` command line, as a user runs it.
+
+use authpipe::{InvocationResult, Outcome};
+use authpipe_tests::{authpipe_bin, fixtures_dir, temp_dir};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn authpipe(args: &[&str], stdin: Option<&str>) -> Output {
+    let cache = temp_dir("cli-cache");
+    let mut child = Command::new(authpipe_bin())
+        .args(args)
+        .env("AUTHPIPE_CACHE_DIR", &cache)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("authpipe runs");
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(stdin) = stdin {
+        pipe.write_all(stdin.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    fixtures_dir().join(name).display().to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn compile_then_run_the_wasm() {
+    let dir = temp_dir("cli-compile");
+    let wasm = dir.join("deny.wasm");
+    let wasm = wasm.to_str().unwrap();
+    let output = authpipe(&["compile-function", &fixture("deny.js"), "-o", wasm], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(std::fs::metadata(wasm).unwrap().len() > 100_000);
+
+    let output = authpipe(
+        &["run", wasm, "--input", &fixture("input.json"), "--env", "ALLOWED_DOMAIN=example.com"],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let result: InvocationResult = serde_json::from_slice(&output.stdout).expect("result JSON");
+    assert_eq!(result.outcome, Outcome::Allow);
+    assert_eq!(result.claims.id_token["tier"], "gold");
+    assert_eq!(result.stages[0].function, "deny");
+}
+
+#[test]
+fn run_reads_stdin_and_reports_a_deny() {
+    let input = std::fs::read_to_string(fixtures_dir().join("input.json")).unwrap();
+    let output = authpipe(
+        &["run", &fixture("deny.js"), "--input", "-", "--env", "ALLOWED_DOMAIN=corp.example"],
+        Some(&input),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let result: InvocationResult = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result.outcome, Outcome::Deny);
+    assert_eq!(result.error.unwrap().message, "Access denied.");
+}
+
+#[test]
+fn run_applies_limits_from_flags() {
+    let output = authpipe(
+        &["run", &fixture("infinite_loop.js"), "--input", &fixture("input.json"), "--timeout-ms", "50", "--fuel", "10000000000"],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let result: InvocationResult = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result.error.unwrap().kind, authpipe::ErrorKind::Timeout);
+}
+
+#[test]
+fn syntax_error_exits_non_zero_with_file_line_col() {
+    let path = fixture("syntax_error.js");
+    let dir = temp_dir("cli-syntax");
+    let out = dir.join("x.wasm");
+    let output = authpipe(&["compile-function", &path, "-o", out.to_str().unwrap()], None);
+    assert!(!output.status.success());
+    let text = stderr(&output);
+    assert!(text.starts_with(&format!("{path}:2:")), "{text}");
+    assert!(text.contains("SyntaxError"), "{text}");
+    assert!(!out.exists(), "nothing is written on error");
+
+    let output = authpipe(&["run", &path, "--input", &fixture("input.json")], None);
+    assert!(!output.status.success());
+    assert!(stderr(&output).starts_with(&format!("{path}:2:")));
+}
+
+#[test]
+fn out_of_range_limits_are_refused() {
+    let output = authpipe(&["run", &fixture("allow.js"), "--input", &fixture("input.json"), "--timeout-ms", "0"], None);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("timeout_ms = 0 is out of range"), "{}", stderr(&output));
+}
+
+#[test]
+fn missing_files_are_named() {
+    let output = authpipe(&["run", "/nonexistent/fn.js", "--input", &fixture("input.json")], None);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("/nonexistent/fn.js"), "{}", stderr(&output));
+}
+
+#[test]
+fn bench_json_reports_the_figures() {
+    let output = authpipe(
+        &["bench", &fixture("deny.js"), "--env", "ALLOWED_DOMAIN=example.com", "-n", "200", "--json"],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    for key in ["p50_us", "p90_us", "p99_us", "calls_per_sec", "fuel_per_call", "compile_ms"] {
+        assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key} in {report}");
+    }
+    assert_eq!(report["calls"], 200);
+    assert_eq!(report["outcome"], "allow");
+    assert!(report["p50_us"].as_f64() <= report["p99_us"].as_f64());
+}
