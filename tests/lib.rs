@@ -78,7 +78,10 @@ pub fn limits(timeout_ms: Option<u64>, fuel: Option<u64>, memory_mb: Option<u32>
 /// (`target/<profile>/authpipe`).
 pub fn authpipe_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(Path::parent).expect("target/<profile> directory");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile> directory");
     let bin = dir.join("authpipe");
     assert!(
         bin.exists(),
@@ -91,7 +94,11 @@ pub fn authpipe_bin() -> PathBuf {
 /// A fresh, empty directory under the target directory.
 pub fn temp_dir(label: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let base = exe.parent().and_then(Path::parent).expect("target dir").join("test-tmp");
+    let base = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("test-tmp");
     let dir = base.join(format!("{label}-{}-{}", std::process::id(), unique()));
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir

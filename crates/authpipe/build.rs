@@ -16,7 +16,9 @@ const WASI_LIB: &str = "/usr/lib/wasm32-wasi";
 
 fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
     let root = manifest.join("../..");
     let guest = root.join("guest");
     println!("cargo:rerun-if-env-changed=AUTHPIPE_ENGINE_WASM");
@@ -29,7 +31,10 @@ fn main() {
         None => build_guest(&root, &guest),
     };
     if let Err(e) = std::fs::copy(&engine, out.join("engine.wasm")) {
-        fail(&format!("cannot copy the engine from {}: {e}", engine.display()), "run `just build`");
+        fail(
+            &format!("cannot copy the engine from {}: {e}", engine.display()),
+            "run `just build`",
+        );
     }
 }
 
@@ -42,7 +47,14 @@ fn build_guest(root: &Path, guest: &Path) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
-        .args(["build", "--release", "--locked", "--target", TARGET, "--manifest-path"])
+        .args([
+            "build",
+            "--release",
+            "--locked",
+            "--target",
+            TARGET,
+            "--manifest-path",
+        ])
         .arg(guest.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir)
@@ -52,7 +64,13 @@ fn build_guest(root: &Path, guest: &Path) -> PathBuf {
         .env("CFLAGS_wasm32_wasip1", &sysroot_flag)
         .env("BINDGEN_EXTRA_CLANG_ARGS_wasm32_wasip1", &sysroot_flag);
     // The outer build's settings are for the host, not for the guest.
-    for var in ["CARGO_ENCODED_RUSTFLAGS", "RUSTFLAGS", "CARGO_BUILD_TARGET", "CARGO_TARGET_DIR", "RUSTC_WORKSPACE_WRAPPER"] {
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+        "CARGO_TARGET_DIR",
+        "RUSTC_WORKSPACE_WRAPPER",
+    ] {
         command.env_remove(var);
     }
     for (key, _) in std::env::vars_os() {
@@ -60,14 +78,23 @@ fn build_guest(root: &Path, guest: &Path) -> PathBuf {
             command.env_remove(key);
         }
     }
-    let output = command
-        .output()
-        .unwrap_or_else(|e| fail(&format!("cannot run cargo to build the guest: {e}"), "check that cargo is on PATH"));
+    let output = command.output().unwrap_or_else(|e| {
+        fail(
+            &format!("cannot run cargo to build the guest: {e}"),
+            "check that cargo is on PATH",
+        )
+    });
     if !output.status.success() {
         eprintln!("{}", String::from_utf8_lossy(&output.stderr));
-        fail("building the guest engine (guest/) failed; its output is above", "run `just setup`, then `just build`");
+        fail(
+            "building the guest engine (guest/) failed; its output is above",
+            "run `just setup`, then `just build`",
+        );
     }
-    target_dir.join(TARGET).join("release").join("authpipe_guest.wasm")
+    target_dir
+        .join(TARGET)
+        .join("release")
+        .join("authpipe_guest.wasm")
 }
 
 fn check_prerequisites() {
@@ -77,7 +104,10 @@ fn check_prerequisites() {
         .ok()
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
     if !sysroot.is_some_and(|s| s.join("lib/rustlib").join(TARGET).exists()) {
-        fail(&format!("the Rust target {TARGET} is not installed"), &format!("rustup target add {TARGET}"));
+        fail(
+            &format!("the Rust target {TARGET} is not installed"),
+            &format!("rustup target add {TARGET}"),
+        );
     }
     for tool in [CLANG, LLVM_AR] {
         if Command::new(tool).arg("--version").output().is_err() {
@@ -99,7 +129,12 @@ fn check_prerequisites() {
 fn make_sysroot(sysroot: &Path) {
     for (kind, real) in [("include", WASI_INCLUDE), ("lib", WASI_LIB)] {
         let dir = sysroot.join(kind);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", dir.display()), "check permissions"));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| {
+            fail(
+                &format!("cannot create {}: {e}", dir.display()),
+                "check permissions",
+            )
+        });
         for name in ["wasm32-wasip1", "wasm32-wasi"] {
             let link = dir.join(name);
             if std::fs::read_link(&link).is_ok_and(|t| t == Path::new(real)) {
@@ -107,7 +142,10 @@ fn make_sysroot(sysroot: &Path) {
             }
             let _ = std::fs::remove_file(&link);
             if let Err(e) = std::os::unix::fs::symlink(real, &link) {
-                fail(&format!("cannot link {} to {real}: {e}", link.display()), "check permissions");
+                fail(
+                    &format!("cannot link {} to {real}: {e}", link.display()),
+                    "check permissions",
+                );
             }
         }
     }

@@ -103,9 +103,19 @@ impl Parser<'_> {
             Some(b'"') => {
                 self.pos += 1;
                 let (start, end) = self.string()?;
-                let bytes = if start == usize::MAX { &self.scratch[..] } else { &self.input[start..end] };
+                let bytes = if start == usize::MAX {
+                    &self.scratch[..]
+                } else {
+                    &self.input[start..end]
+                };
                 // SAFETY: `bytes` is valid UTF-8 (checked by `string`).
-                Ok(unsafe { qjs::JS_NewStringLen(self.ctx, bytes.as_ptr().cast::<c_char>(), bytes.len() as _) })
+                Ok(unsafe {
+                    qjs::JS_NewStringLen(
+                        self.ctx,
+                        bytes.as_ptr().cast::<c_char>(),
+                        bytes.len() as _,
+                    )
+                })
             }
             Some(b't') => self.literal(b"true", boolean(true)),
             Some(b'f') => self.literal(b"false", boolean(false)),
@@ -187,7 +197,8 @@ impl Parser<'_> {
                 Some(b'"') => {
                     let end = self.pos;
                     self.pos += 1;
-                    std::str::from_utf8(&self.input[start..end]).map_err(|_| self.error("invalid UTF-8 in a string"))?;
+                    std::str::from_utf8(&self.input[start..end])
+                        .map_err(|_| self.error("invalid UTF-8 in a string"))?;
                     return Ok((start, end));
                 }
                 Some(b'\\') => break,
@@ -202,12 +213,15 @@ impl Parser<'_> {
             match self.peek() {
                 Some(b'"') => {
                     self.pos += 1;
-                    std::str::from_utf8(&self.scratch).map_err(|_| self.error("invalid UTF-8 in a string"))?;
+                    std::str::from_utf8(&self.scratch)
+                        .map_err(|_| self.error("invalid UTF-8 in a string"))?;
                     return Ok((usize::MAX, 0));
                 }
                 Some(b'\\') => {
                     self.pos += 1;
-                    let escaped = self.peek().ok_or_else(|| self.error("unterminated string"))?;
+                    let escaped = self
+                        .peek()
+                        .ok_or_else(|| self.error("unterminated string"))?;
                     self.pos += 1;
                     let byte = match escaped {
                         b'"' => b'"',
@@ -221,7 +235,8 @@ impl Parser<'_> {
                         b'u' => {
                             let c = self.unicode_escape()?;
                             let mut buf = [0u8; 4];
-                            self.scratch.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                            self.scratch
+                                .extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
                             continue;
                         }
                         _ => return Err(self.error("invalid escape in a string")),
@@ -239,7 +254,10 @@ impl Parser<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32, String> {
-        let digits = self.input.get(self.pos..self.pos + 4).ok_or_else(|| self.error("invalid \\u escape"))?;
+        let digits = self
+            .input
+            .get(self.pos..self.pos + 4)
+            .ok_or_else(|| self.error("invalid \\u escape"))?;
         let text = std::str::from_utf8(digits).map_err(|_| self.error("invalid \\u escape"))?;
         let value = u32::from_str_radix(text, 16).map_err(|_| self.error("invalid \\u escape"))?;
         self.pos += 4;
@@ -290,9 +308,15 @@ impl Parser<'_> {
                 Ok(range) => range,
                 Err(e) => return fail(self, e),
             };
-            let key = if start == usize::MAX { &self.scratch[..] } else { &self.input[start..end] };
+            let key = if start == usize::MAX {
+                &self.scratch[..]
+            } else {
+                &self.input[start..end]
+            };
             // SAFETY: `key` is valid UTF-8; the atom is freed below.
-            let atom = unsafe { qjs::JS_NewAtomLen(self.ctx, key.as_ptr().cast::<c_char>(), key.len() as _) };
+            let atom = unsafe {
+                qjs::JS_NewAtomLen(self.ctx, key.as_ptr().cast::<c_char>(), key.len() as _)
+            };
             if let Err(e) = self.expect(b':', "expected ':'") {
                 // SAFETY: the atom was created above.
                 unsafe { qjs::JS_FreeAtom(self.ctx, atom) };
@@ -351,7 +375,15 @@ impl Parser<'_> {
                 Err(e) => return fail(self, e),
             };
             // SAFETY: defining takes ownership of `value`.
-            unsafe { qjs::JS_DefinePropertyValueUint32(self.ctx, array, index, value, qjs::JS_PROP_C_W_E as _) };
+            unsafe {
+                qjs::JS_DefinePropertyValueUint32(
+                    self.ctx,
+                    array,
+                    index,
+                    value,
+                    qjs::JS_PROP_C_W_E as _,
+                )
+            };
             index += 1;
             self.skip_ws();
             match self.peek() {
@@ -374,7 +406,11 @@ impl Parser<'_> {
 ///
 /// `ctx` must be a live context of the current runtime and `value` a live
 /// value of it.
-pub unsafe fn stringify(ctx: *mut qjs::JSContext, value: qjs::JSValue, out: &mut Vec<u8>) -> Result<(), String> {
+pub unsafe fn stringify(
+    ctx: *mut qjs::JSContext,
+    value: qjs::JSValue,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     // SAFETY: forwarded from the caller; the atom is freed below.
     let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
     let mut writer = Writer { ctx, out, to_json };
@@ -402,7 +438,12 @@ impl Writer<'_> {
     /// # Safety
     ///
     /// `self.ctx` and `value` must be live; `value` stays borrowed.
-    unsafe fn value(&mut self, value: qjs::JSValue, key: qjs::JSAtom, depth: u32) -> Result<bool, String> {
+    unsafe fn value(
+        &mut self,
+        value: qjs::JSValue,
+        key: qjs::JSAtom,
+        depth: u32,
+    ) -> Result<bool, String> {
         // SAFETY: reading the tag of a live value.
         let tag = unsafe { qjs::JS_VALUE_GET_NORM_TAG(value) };
         match tag {
@@ -420,7 +461,8 @@ impl Writer<'_> {
             qjs::JS_TAG_BOOL => {
                 // SAFETY: the tag says bool.
                 let b = unsafe { qjs::JS_VALUE_GET_BOOL(value) };
-                self.out.extend_from_slice(if b { b"true" } else { b"false" });
+                self.out
+                    .extend_from_slice(if b { b"true" } else { b"false" });
             }
             qjs::JS_TAG_NULL => self.out.extend_from_slice(b"null"),
             qjs::JS_TAG_STRING | qjs::JS_TAG_STRING_ROPE => {
@@ -448,7 +490,8 @@ impl Writer<'_> {
         if !n.is_finite() {
             self.out.extend_from_slice(b"null");
         } else if n == n.trunc() && n.abs() < 1e15 {
-            self.out.extend_from_slice((n as i64).to_string().as_bytes());
+            self.out
+                .extend_from_slice((n as i64).to_string().as_bytes());
         } else {
             // Exponents and shortest round-trip digits: let QuickJS format it.
             // SAFETY: forwarded from the caller; the string is freed below.
@@ -456,7 +499,10 @@ impl Writer<'_> {
                 let mut len: usize = 0;
                 let text = qjs::JS_ToCStringLen(self.ctx, &mut len, value);
                 if !text.is_null() {
-                    self.out.extend_from_slice(std::slice::from_raw_parts(text.cast::<u8>(), len as usize));
+                    self.out.extend_from_slice(std::slice::from_raw_parts(
+                        text.cast::<u8>(),
+                        len as usize,
+                    ));
                     qjs::JS_FreeCString(self.ctx, text);
                 }
             }
@@ -484,7 +530,12 @@ impl Writer<'_> {
     /// # Safety
     ///
     /// `self.ctx` and `object` must be live.
-    unsafe fn object(&mut self, object: qjs::JSValue, key: qjs::JSAtom, depth: u32) -> Result<bool, String> {
+    unsafe fn object(
+        &mut self,
+        object: qjs::JSValue,
+        key: qjs::JSAtom,
+        depth: u32,
+    ) -> Result<bool, String> {
         let ctx = self.ctx;
         // SAFETY: querying a live object.
         if unsafe { qjs::JS_IsFunction(ctx, object) } {
@@ -599,7 +650,9 @@ impl Writer<'_> {
             return;
         }
         // SAFETY: QuickJS returned `len` bytes at `text`.
-        write_escaped(self.out, unsafe { std::slice::from_raw_parts(text.cast::<u8>(), len as usize) });
+        write_escaped(self.out, unsafe {
+            std::slice::from_raw_parts(text.cast::<u8>(), len as usize)
+        });
         // SAFETY: `text` came from JS_AtomToCStringLen.
         unsafe { qjs::JS_FreeCString(self.ctx, text) };
     }
@@ -623,7 +676,10 @@ pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     out.reserve(bytes.len() + 2);
     out.push(b'"');
     let mut start = 0;
-    while let Some(offset) = bytes[start..].iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]) {
+    while let Some(offset) = bytes[start..]
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+    {
         let i = start + offset;
         let b = bytes[i];
         let escape: &[u8] = match b {
@@ -639,7 +695,14 @@ pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
         out.extend_from_slice(&bytes[start..i]);
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 15)],
+            ]);
         } else {
             out.extend_from_slice(escape);
         }

@@ -21,7 +21,9 @@
 mod json;
 mod wasi;
 
-use javy::quickjs::{ArrayBuffer, Ctx, Function, Object, Persistent, Value, context::EvalOptions, qjs};
+use javy::quickjs::{
+    ArrayBuffer, Ctx, Function, Object, Persistent, Value, context::EvalOptions, qjs,
+};
 use javy::{Config, Runtime};
 use std::cell::OnceCell;
 
@@ -109,19 +111,27 @@ impl Engine {
             options.filename = Some(file_name.to_string());
             if let Err(e) = ctx.eval_with_options::<(), _>(source, options) {
                 let exception = ctx.catch();
-                let check: Function = prelude.get("compileError").map_err(|e| internal_error(&e.to_string()))?;
+                let check: Function = prelude
+                    .get("compileError")
+                    .map_err(|e| internal_error(&e.to_string()))?;
                 let report: String = check
                     .call((exception, file_name))
                     .map_err(|_| internal_error(&e.to_string()))?;
                 return Err(report);
             }
-            let check: Function = prelude.get("checkPipe").map_err(|e| internal_error(&e.to_string()))?;
-            let problem: Option<String> = check.call(()).map_err(|e| internal_error(&describe(&ctx, e)))?;
+            let check: Function = prelude
+                .get("checkPipe")
+                .map_err(|e| internal_error(&e.to_string()))?;
+            let problem: Option<String> = check
+                .call(())
+                .map_err(|e| internal_error(&describe(&ctx, e)))?;
             if let Some(report) = problem {
                 return Err(report);
             }
             let get = |name: &str| -> Result<Persistent<Function<'static>>, String> {
-                let f: Function = prelude.get(name).map_err(|e| internal_error(&e.to_string()))?;
+                let f: Function = prelude
+                    .get(name)
+                    .map_err(|e| internal_error(&e.to_string()))?;
                 Ok(Persistent::save(&ctx, f))
             };
             Ok((get("run")?, get("settle")?, get("finish")?))
@@ -137,43 +147,52 @@ impl Engine {
     /// Runs one invocation and returns the result JSON.
     fn invoke(&self, input: &[u8]) -> Vec<u8> {
         let context = self.runtime.context();
-        let started = context.with(|ctx| -> javy::quickjs::Result<Result<Option<Persistent<Value<'static>>>, String>> {
-            // SAFETY: the context is live for the duration of `with`; the
-            // parsed value's ownership passes to `Value`.
-            let parsed = match unsafe { json::parse(ctx.as_raw().as_ptr(), input) } {
-                Ok(raw) => unsafe { Value::from_raw(ctx.clone(), raw) },
-                Err(message) => return Ok(Err(format!("the input is not valid JSON: {message}"))),
-            };
-            let Some(input) = parsed.as_object().filter(|_| !parsed.is_array()) else {
-                return Ok(Err("the input must be a JSON object with \"user\" and \"context\" objects".into()));
-            };
-            let part = |name: &str| -> javy::quickjs::Result<Result<Value, String>> {
-                let value: Value = input.get(name)?;
-                Ok(if value.is_object() && !value.is_array() && !value.is_function() {
-                    Ok(value)
-                } else {
-                    Err(format!("input.{name} must be a JSON object"))
-                })
-            };
-            let user = match part("user")? {
-                Ok(user) => user,
-                Err(message) => return Ok(Err(message)),
-            };
-            let context = match part("context")? {
-                Ok(context) => context,
-                Err(message) => return Ok(Err(message)),
-            };
-            let claims: Value = input.get("claims")?;
-            let custom_data: Value = input.get("custom_data")?;
-            let run: Function = self.run.clone().restore(&ctx)?;
-            let returned: Value = run.call((user, context, claims, custom_data))?;
-            if returned.is_promise() {
-                return Ok(Ok(Some(Persistent::save(&ctx, returned))));
-            }
-            let settle: Function = self.settle.clone().restore(&ctx)?;
-            settle.call::<_, ()>((Value::new_null(ctx.clone()), returned))?;
-            Ok(Ok(None))
-        });
+        let started = context.with(
+            |ctx| -> javy::quickjs::Result<Result<Option<Persistent<Value<'static>>>, String>> {
+                // SAFETY: the context is live for the duration of `with`; the
+                // parsed value's ownership passes to `Value`.
+                let parsed = match unsafe { json::parse(ctx.as_raw().as_ptr(), input) } {
+                    Ok(raw) => unsafe { Value::from_raw(ctx.clone(), raw) },
+                    Err(message) => {
+                        return Ok(Err(format!("the input is not valid JSON: {message}")));
+                    }
+                };
+                let Some(input) = parsed.as_object().filter(|_| !parsed.is_array()) else {
+                    return Ok(Err(
+                        "the input must be a JSON object with \"user\" and \"context\" objects"
+                            .into(),
+                    ));
+                };
+                let part = |name: &str| -> javy::quickjs::Result<Result<Value, String>> {
+                    let value: Value = input.get(name)?;
+                    Ok(
+                        if value.is_object() && !value.is_array() && !value.is_function() {
+                            Ok(value)
+                        } else {
+                            Err(format!("input.{name} must be a JSON object"))
+                        },
+                    )
+                };
+                let user = match part("user")? {
+                    Ok(user) => user,
+                    Err(message) => return Ok(Err(message)),
+                };
+                let context = match part("context")? {
+                    Ok(context) => context,
+                    Err(message) => return Ok(Err(message)),
+                };
+                let claims: Value = input.get("claims")?;
+                let custom_data: Value = input.get("custom_data")?;
+                let run: Function = self.run.clone().restore(&ctx)?;
+                let returned: Value = run.call((user, context, claims, custom_data))?;
+                if returned.is_promise() {
+                    return Ok(Ok(Some(Persistent::save(&ctx, returned))));
+                }
+                let settle: Function = self.settle.clone().restore(&ctx)?;
+                settle.call::<_, ()>((Value::new_null(ctx.clone()), returned))?;
+                Ok(Ok(None))
+            },
+        );
         let promise = match started {
             Ok(Ok(promise)) => promise,
             Ok(Err(message)) => return error_result("invalid_input", &message),
@@ -194,7 +213,12 @@ impl Engine {
                     if state != qjs::JSPromiseStateEnum_JS_PROMISE_PENDING {
                         let rejected = state == qjs::JSPromiseStateEnum_JS_PROMISE_REJECTED;
                         // SAFETY: as above; the result's ownership passes to `Value`.
-                        let value = unsafe { Value::from_raw(ctx.clone(), qjs::JS_PromiseResult(raw_ctx, promise.as_raw())) };
+                        let value = unsafe {
+                            Value::from_raw(
+                                ctx.clone(),
+                                qjs::JS_PromiseResult(raw_ctx, promise.as_raw()),
+                            )
+                        };
                         let settle: Function = self.settle.clone().restore(&ctx)?;
                         settle.call::<_, ()>((rejected, value))?;
                     }
@@ -204,7 +228,12 @@ impl Engine {
             })();
             let result = match finished {
                 Ok(result) => result,
-                Err(e) => return error_result("exception", &format!("engine failure: {}", describe(&ctx, e))),
+                Err(e) => {
+                    return error_result(
+                        "exception",
+                        &format!("engine failure: {}", describe(&ctx, e)),
+                    );
+                }
             };
             let mut out = Vec::with_capacity(input.len() + 256);
             // SAFETY: `result` is a live value of this live context.
@@ -213,7 +242,10 @@ impl Engine {
                 Err(message) => {
                     // An exception thrown by a `toJSON` is pending; clear it.
                     let _ = ctx.catch();
-                    error_result("invalid_output", &format!("the result cannot be serialised as JSON: {message}"))
+                    error_result(
+                        "invalid_output",
+                        &format!("the result cannot be serialised as JSON: {message}"),
+                    )
                 }
             }
         })
@@ -248,7 +280,10 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
         })?,
     )?;
     // env(): this call's WASI environment as an object.
-    natives.set("env", Function::new(ctx.clone(), |ctx: Ctx<'js>| wasi_env(&ctx))?)?;
+    natives.set(
+        "env",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>| wasi_env(&ctx))?,
+    )?;
     // randomBytes(n): n bytes from the host's secure random source.
     natives.set(
         "randomBytes",
@@ -273,7 +308,13 @@ fn wasi_env<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
         // defining the property takes over the duplicated value.
         unsafe {
             let atom = qjs::JS_NewAtomLen(raw, key.as_ptr().cast(), key.len() as _);
-            qjs::JS_DefinePropertyValue(raw, env.as_raw(), atom, qjs::JS_DupValue(raw, value.as_raw()), qjs::JS_PROP_ENUMERABLE as _);
+            qjs::JS_DefinePropertyValue(
+                raw,
+                env.as_raw(),
+                atom,
+                qjs::JS_DupValue(raw, value.as_raw()),
+                qjs::JS_PROP_ENUMERABLE as _,
+            );
             qjs::JS_FreeAtom(raw, atom);
         }
     }
@@ -307,7 +348,8 @@ fn internal_error(message: &str) -> String {
 
 /// A refusing result with `kind` and `message`.
 fn error_result(kind: &str, message: &str) -> Vec<u8> {
-    let mut out = format!("{{\"outcome\":\"error\",\"error\":{{\"kind\":\"{kind}\",\"message\":").into_bytes();
+    let mut out = format!("{{\"outcome\":\"error\",\"error\":{{\"kind\":\"{kind}\",\"message\":")
+        .into_bytes();
     json::write_escaped(&mut out, message.as_bytes());
     out.extend_from_slice(b"}}");
     out

@@ -41,7 +41,14 @@ fn compile_then_run_the_wasm() {
     assert!(std::fs::metadata(wasm).unwrap().len() > 100_000);
 
     let output = authpipe(
-        &["run", wasm, "--input", &fixture("input.json"), "--env", "ALLOWED_DOMAIN=example.com"],
+        &[
+            "run",
+            wasm,
+            "--input",
+            &fixture("input.json"),
+            "--env",
+            "ALLOWED_DOMAIN=example.com",
+        ],
         None,
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -55,7 +62,14 @@ fn compile_then_run_the_wasm() {
 fn run_reads_stdin_and_reports_a_deny() {
     let input = std::fs::read_to_string(fixtures_dir().join("input.json")).unwrap();
     let output = authpipe(
-        &["run", &fixture("deny.js"), "--input", "-", "--env", "ALLOWED_DOMAIN=corp.example"],
+        &[
+            "run",
+            &fixture("deny.js"),
+            "--input",
+            "-",
+            "--env",
+            "ALLOWED_DOMAIN=corp.example",
+        ],
         Some(&input),
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -67,7 +81,16 @@ fn run_reads_stdin_and_reports_a_deny() {
 #[test]
 fn run_applies_limits_from_flags() {
     let output = authpipe(
-        &["run", &fixture("infinite_loop.js"), "--input", &fixture("input.json"), "--timeout-ms", "50", "--fuel", "10000000000"],
+        &[
+            "run",
+            &fixture("infinite_loop.js"),
+            "--input",
+            &fixture("input.json"),
+            "--timeout-ms",
+            "50",
+            "--fuel",
+            "10000000000",
+        ],
         None,
     );
     assert!(output.status.success(), "{}", stderr(&output));
@@ -80,7 +103,10 @@ fn syntax_error_exits_non_zero_with_file_line_col() {
     let path = fixture("syntax_error.js");
     let dir = temp_dir("cli-syntax");
     let out = dir.join("x.wasm");
-    let output = authpipe(&["compile-function", &path, "-o", out.to_str().unwrap()], None);
+    let output = authpipe(
+        &["compile-function", &path, "-o", out.to_str().unwrap()],
+        None,
+    );
     assert!(!output.status.success());
     let text = stderr(&output);
     assert!(text.starts_with(&format!("{path}:2:")), "{text}");
@@ -94,28 +120,73 @@ fn syntax_error_exits_non_zero_with_file_line_col() {
 
 #[test]
 fn out_of_range_limits_are_refused() {
-    let output = authpipe(&["run", &fixture("allow.js"), "--input", &fixture("input.json"), "--timeout-ms", "0"], None);
+    let output = authpipe(
+        &[
+            "run",
+            &fixture("allow.js"),
+            "--input",
+            &fixture("input.json"),
+            "--timeout-ms",
+            "0",
+        ],
+        None,
+    );
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("timeout_ms = 0 is out of range"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("timeout_ms = 0 is out of range"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn missing_files_are_named() {
-    let output = authpipe(&["run", "/nonexistent/fn.js", "--input", &fixture("input.json")], None);
+    let output = authpipe(
+        &[
+            "run",
+            "/nonexistent/fn.js",
+            "--input",
+            &fixture("input.json"),
+        ],
+        None,
+    );
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("/nonexistent/fn.js"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("/nonexistent/fn.js"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn bench_json_reports_the_figures() {
     let output = authpipe(
-        &["bench", &fixture("deny.js"), "--env", "ALLOWED_DOMAIN=example.com", "-n", "200", "--json"],
+        &[
+            "bench",
+            &fixture("deny.js"),
+            "--env",
+            "ALLOWED_DOMAIN=example.com",
+            "-n",
+            "200",
+            "--json",
+        ],
         None,
     );
     assert!(output.status.success(), "{}", stderr(&output));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
-    for key in ["p50_us", "p90_us", "p99_us", "calls_per_sec", "fuel_per_call", "compile_ms"] {
-        assert!(report[key].as_f64().is_some_and(|v| v > 0.0), "{key} in {report}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    for key in [
+        "p50_us",
+        "p90_us",
+        "p99_us",
+        "calls_per_sec",
+        "fuel_per_call",
+        "compile_ms",
+    ] {
+        assert!(
+            report[key].as_f64().is_some_and(|v| v > 0.0),
+            "{key} in {report}"
+        );
     }
     assert_eq!(report["calls"], 200);
     assert_eq!(report["outcome"], "allow");

@@ -20,7 +20,13 @@ fn allow_passes_the_changed_user_on() {
 #[test]
 fn allowed_domain_is_allowed_and_gets_a_claim() {
     let deny = compile("deny");
-    let result = run(&deny, Call { env: &[("ALLOWED_DOMAIN", "example.com")], ..Call::default() });
+    let result = run(
+        &deny,
+        Call {
+            env: &[("ALLOWED_DOMAIN", "example.com")],
+            ..Call::default()
+        },
+    );
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.claims.id_token["tier"], json!("gold"));
 }
@@ -28,14 +34,27 @@ fn allowed_domain_is_allowed_and_gets_a_claim() {
 #[test]
 fn other_domain_is_denied_with_the_functions_message() {
     let deny = compile("deny");
-    let result = run(&deny, Call { env: &[("ALLOWED_DOMAIN", "corp.example")], ..Call::default() });
+    let result = run(
+        &deny,
+        Call {
+            env: &[("ALLOWED_DOMAIN", "corp.example")],
+            ..Call::default()
+        },
+    );
     assert_eq!(result.outcome, Outcome::Deny);
     let error = result.error.expect("deny carries an error");
     assert_eq!(error.kind, ErrorKind::Denied);
     assert_eq!(error.message, "Access denied.");
     assert_eq!(error.function.as_deref(), Some("deny"));
-    assert!(result.claims.id_token.is_empty(), "claims of a denying stage are dropped");
-    assert_eq!(result.user["email"], json!("alice@example.com"), "user is the input's on deny");
+    assert!(
+        result.claims.id_token.is_empty(),
+        "claims of a denying stage are dropped"
+    );
+    assert_eq!(
+        result.user["email"],
+        json!("alice@example.com"),
+        "user is the input's on deny"
+    );
 }
 
 #[test]
@@ -53,7 +72,10 @@ fn a_throw_is_an_exception_pointing_at_the_users_line() {
     assert_eq!(error.kind, ErrorKind::Exception);
     assert!(error.message.contains("TypeError"), "{}", error.message);
     let stack = error.stack.expect("exceptions carry a stack");
-    assert!(stack.contains("throws.js:3:"), "stack should point at line 3: {stack}");
+    assert!(
+        stack.contains("throws.js:3:"),
+        "stack should point at line 3: {stack}"
+    );
 }
 
 #[test]
@@ -62,7 +84,11 @@ fn a_rejection_is_an_exception_with_its_message() {
     assert_eq!(result.outcome, Outcome::Error);
     let error = result.error.expect("error");
     assert_eq!(error.kind, ErrorKind::Exception);
-    assert!(error.message.contains("RangeError: quota exceeded"), "{}", error.message);
+    assert!(
+        error.message.contains("RangeError: quota exceeded"),
+        "{}",
+        error.message
+    );
     assert!(error.stack.unwrap_or_default().contains("rejects.js:3:"));
 }
 
@@ -71,7 +97,10 @@ fn settling_without_callback_is_no_callback() {
     let result = run_fixture("no_callback");
     assert_eq!(result.outcome, Outcome::Error);
     assert_eq!(result.error.expect("error").kind, ErrorKind::NoCallback);
-    assert!(result.user.get("forgot").is_none(), "an erroring stage does not pass its changes on");
+    assert!(
+        result.user.get("forgot").is_none(),
+        "an erroring stage does not pass its changes on"
+    );
 }
 
 #[test]
@@ -89,7 +118,8 @@ fn the_first_callback_wins_and_later_ones_are_warned_about() {
     assert_eq!(result.user["first"], json!(true));
     let logs = &result.stages[0].logs;
     assert!(
-        logs.iter().any(|l| l.level == LogLevel::Warn && l.message.contains("more than once")),
+        logs.iter()
+            .any(|l| l.level == LogLevel::Warn && l.message.contains("more than once")),
         "{logs:?}"
     );
 }
@@ -97,7 +127,13 @@ fn the_first_callback_wins_and_later_ones_are_warned_about() {
 #[test]
 fn env_is_readable_and_read_only() {
     let function = compile("env");
-    let result = run(&function, Call { env: &[("ALLOWED_DOMAIN", "example.com")], ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            env: &[("ALLOWED_DOMAIN", "example.com")],
+            ..Call::default()
+        },
+    );
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.user["domain"], json!("example.com"));
     assert_eq!(result.user["missing"], json!(true));
@@ -106,19 +142,37 @@ fn env_is_readable_and_read_only() {
 
 #[test]
 fn the_host_environment_is_not_visible() {
-    assert!(std::env::var_os("PATH").is_some(), "the test process has a PATH");
+    assert!(
+        std::env::var_os("PATH").is_some(),
+        "the test process has a PATH"
+    );
     let function = authpipe_tests::runtime()
         .compile("hostenv", "function pipe(u, c, cb) { u.path = env.PATH; u.keys = Object.keys(env); cb(null, u, c) }")
         .expect("compiles");
-    let result = run(&function, Call { env: &[("ONLY", "this")], ..Call::default() });
-    assert_eq!(result.user.get("path"), None, "PATH must not leak: {:?}", result.user);
+    let result = run(
+        &function,
+        Call {
+            env: &[("ONLY", "this")],
+            ..Call::default()
+        },
+    );
+    assert_eq!(
+        result.user.get("path"),
+        None,
+        "PATH must not leak: {:?}",
+        result.user
+    );
     assert_eq!(result.user["keys"], json!(["ONLY"]));
 }
 
 #[test]
 fn logs_are_captured_with_levels() {
     let result = run_fixture("logs");
-    let logs: Vec<(LogLevel, &str)> = result.stages[0].logs.iter().map(|l| (l.level, l.message.as_str())).collect();
+    let logs: Vec<(LogLevel, &str)> = result.stages[0]
+        .logs
+        .iter()
+        .map(|l| (l.level, l.message.as_str()))
+        .collect();
     assert_eq!(
         logs,
         vec![
@@ -148,18 +202,33 @@ fn logs_over_the_cap_are_truncated_with_a_marker() {
 #[test]
 fn logs_under_the_cap_have_no_marker() {
     let result = run_fixture("logs");
-    assert!(!result.stages[0].logs.iter().any(|l| l.message.contains("truncated")));
+    assert!(
+        !result.stages[0]
+            .logs
+            .iter()
+            .any(|l| l.message.contains("truncated"))
+    );
 }
 
 #[test]
 fn claims_and_custom_data_are_collected_not_serialised_as_user_fields() {
     let result = run_fixture("claims");
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
-    assert_eq!(result.claims.id_token, json!({"tier": "gold"}).as_object().unwrap().clone());
-    assert_eq!(result.claims.access_token["scope"], json!(["read", "write"]));
+    assert_eq!(
+        result.claims.id_token,
+        json!({"tier": "gold"}).as_object().unwrap().clone()
+    );
+    assert_eq!(
+        result.claims.access_token["scope"],
+        json!(["read", "write"])
+    );
     assert_eq!(result.custom_data["lastIp"], json!("10.0.0.7"));
     let user = result.user.as_object().unwrap();
-    assert_eq!(user.keys().collect::<Vec<_>>(), vec!["id", "email"], "helpers are not user fields");
+    assert_eq!(
+        user.keys().collect::<Vec<_>>(),
+        vec!["id", "email"],
+        "helpers are not user fields"
+    );
 }
 
 #[test]
@@ -181,7 +250,13 @@ fn bad_input_json_is_invalid_input() {
         (r#"{"user": {}}"#, "input.context"),
         (r#"{"user": "u1", "context": {}}"#, "input.user"),
     ] {
-        let result = run(&function, Call { input: Some(input), ..Call::default() });
+        let result = run(
+            &function,
+            Call {
+                input: Some(input),
+                ..Call::default()
+            },
+        );
         assert_eq!(result.outcome, Outcome::Error, "{input}");
         let error = result.error.expect("error");
         assert_eq!(error.kind, ErrorKind::InvalidInput, "{input}");
@@ -192,12 +267,30 @@ fn bad_input_json_is_invalid_input() {
 #[test]
 fn input_over_one_mib_is_invalid_input() {
     let function = compile("allow");
-    let big = format!(r#"{{"user":{{"blob":"{}"}},"context":{{}}}}"#, "x".repeat(authpipe::MAX_INPUT_BYTES));
-    let result = run(&function, Call { input: Some(&big), ..Call::default() });
+    let big = format!(
+        r#"{{"user":{{"blob":"{}"}},"context":{{}}}}"#,
+        "x".repeat(authpipe::MAX_INPUT_BYTES)
+    );
+    let result = run(
+        &function,
+        Call {
+            input: Some(&big),
+            ..Call::default()
+        },
+    );
     assert_eq!(result.error.expect("error").kind, ErrorKind::InvalidInput);
     // Just under the cap is fine.
-    let fits = format!(r#"{{"user":{{"blob":"{}"}},"context":{{}}}}"#, "x".repeat(authpipe::MAX_INPUT_BYTES - 1024));
-    let result = run(&function, Call { input: Some(&fits), ..Call::default() });
+    let fits = format!(
+        r#"{{"user":{{"blob":"{}"}},"context":{{}}}}"#,
+        "x".repeat(authpipe::MAX_INPUT_BYTES - 1024)
+    );
+    let result = run(
+        &function,
+        Call {
+            input: Some(&fits),
+            ..Call::default()
+        },
+    );
     assert_eq!(result.outcome, Outcome::Allow, "{:?}", result.error);
 }
 
@@ -207,19 +300,26 @@ fn a_syntax_error_reports_line_and_column() {
         .compile("syntax_error", &authpipe_tests::source("syntax_error"))
         .expect_err("must not compile");
     match &error {
-        authpipe::CompileError::Source { file, line, column, .. } => {
+        authpipe::CompileError::Source {
+            file, line, column, ..
+        } => {
             assert_eq!(file, "syntax_error.js");
             assert_eq!(*line, Some(2));
             assert!(column.is_some());
         }
         other => panic!("expected a source error, got {other:?}"),
     }
-    assert!(error.to_string().starts_with("syntax_error.js:2:"), "{error}");
+    assert!(
+        error.to_string().starts_with("syntax_error.js:2:"),
+        "{error}"
+    );
 }
 
 #[test]
 fn a_source_without_pipe_does_not_compile() {
-    let error = authpipe_tests::runtime().compile("nopipe", "const x = 1;").expect_err("no pipe");
+    let error = authpipe_tests::runtime()
+        .compile("nopipe", "const x = 1;")
+        .expect_err("no pipe");
     assert!(error.to_string().contains("must define"), "{error}");
 }
 

@@ -22,7 +22,10 @@ fn randomness_differs_across_calls() {
     let second = run(&function, Call::default());
     assert_eq!(first.outcome, Outcome::Allow, "{first:?}");
     for key in ["random", "bytes", "uuid"] {
-        assert_ne!(first.user[key], second.user[key], "{key} repeated across calls");
+        assert_ne!(
+            first.user[key], second.user[key],
+            "{key} repeated across calls"
+        );
     }
     let uuid = first.user["uuid"].as_str().unwrap();
     assert_eq!(uuid.len(), 36);
@@ -49,7 +52,9 @@ fn concurrent_calls_are_isolated() {
         .map(|_| {
             let function = function.clone();
             std::thread::spawn(move || {
-                (0..20).map(|_| run(&function, Call::default()).user["leaked"].clone()).collect::<Vec<_>>()
+                (0..20)
+                    .map(|_| run(&function, Call::default()).user["leaked"].clone())
+                    .collect::<Vec<_>>()
             })
         })
         .collect();

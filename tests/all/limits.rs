@@ -7,13 +7,23 @@ use std::time::{Duration, Instant};
 /// After a violation, the same function still runs normally.
 fn assert_healthy() {
     let result = run(&compile("allow"), Call::default());
-    assert_eq!(result.outcome, Outcome::Allow, "next call after a violation: {result:?}");
+    assert_eq!(
+        result.outcome,
+        Outcome::Allow,
+        "next call after a violation: {result:?}"
+    );
 }
 
 #[test]
 fn fuel_obeyed() {
     let function = compile("busy_loop");
-    let result = run(&function, Call { env: &[("ITERATIONS", "1000")], ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            env: &[("ITERATIONS", "1000")],
+            ..Call::default()
+        },
+    );
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.user["total"], serde_json::json!(499_500));
 }
@@ -39,7 +49,11 @@ fn timeout_obeyed() {
     let function = compile("busy_loop");
     let result = run(
         &function,
-        Call { env: &[("ITERATIONS", "10000")], limits: limits(Some(1000), None, None), ..Call::default() },
+        Call {
+            env: &[("ITERATIONS", "10000")],
+            limits: limits(Some(1000), None, None),
+            ..Call::default()
+        },
     );
     assert_eq!(result.outcome, Outcome::Allow);
 }
@@ -48,10 +62,20 @@ fn timeout_obeyed() {
 fn timeout_violated_by_a_busy_loop() {
     let function = compile("infinite_loop");
     let started = Instant::now();
-    let result = run(&function, Call { limits: limits(Some(100), Some(10_000_000_000), None), ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            limits: limits(Some(100), Some(10_000_000_000), None),
+            ..Call::default()
+        },
+    );
     let error = result.error.expect("error");
     assert_eq!(error.kind, ErrorKind::Timeout, "{error:?}");
-    assert!(started.elapsed() < Duration::from_secs(10), "stopped after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped after {:?}",
+        started.elapsed()
+    );
     assert_healthy();
 }
 
@@ -59,9 +83,19 @@ fn timeout_violated_by_a_busy_loop() {
 fn timeout_violated_by_a_loop_that_only_allocates() {
     let function = compile("alloc_loop");
     let started = Instant::now();
-    let result = run(&function, Call { limits: limits(Some(200), Some(10_000_000_000), None), ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            limits: limits(Some(200), Some(10_000_000_000), None),
+            ..Call::default()
+        },
+    );
     assert_eq!(result.error.expect("error").kind, ErrorKind::Timeout);
-    assert!(started.elapsed() < Duration::from_secs(10), "stopped after {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "stopped after {:?}",
+        started.elapsed()
+    );
     assert_healthy();
 }
 
@@ -70,7 +104,11 @@ fn memory_obeyed() {
     let function = compile("alloc_bomb");
     let result = run(
         &function,
-        Call { env: &[("MB", "8")], limits: limits(None, Some(10_000_000_000), Some(64)), ..Call::default() },
+        Call {
+            env: &[("MB", "8")],
+            limits: limits(None, Some(10_000_000_000), Some(64)),
+            ..Call::default()
+        },
     );
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.user["chunks"], serde_json::json!(8));
@@ -81,7 +119,11 @@ fn memory_violated() {
     let function = compile("alloc_bomb");
     let result = run(
         &function,
-        Call { env: &[("MB", "64")], limits: limits(None, Some(10_000_000_000), Some(16)), ..Call::default() },
+        Call {
+            env: &[("MB", "64")],
+            limits: limits(None, Some(10_000_000_000), Some(16)),
+            ..Call::default()
+        },
     );
     assert_eq!(result.error.expect("error").kind, ErrorKind::MemoryLimit);
     assert!(result.stages[0].memory_bytes <= 16 << 20);
@@ -91,7 +133,13 @@ fn memory_violated() {
 #[test]
 fn stack_obeyed() {
     let function = compile("deep_recursion");
-    let result = run(&function, Call { env: &[("DEPTH", "500")], ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            env: &[("DEPTH", "500")],
+            ..Call::default()
+        },
+    );
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.user["depth"], serde_json::json!(500));
 }
@@ -99,7 +147,13 @@ fn stack_obeyed() {
 #[test]
 fn stack_violated() {
     let function = compile("deep_recursion");
-    let result = run(&function, Call { env: &[("DEPTH", "10000000")], ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            env: &[("DEPTH", "10000000")],
+            ..Call::default()
+        },
+    );
     let error = result.error.expect("error");
     assert_eq!(error.kind, ErrorKind::StackOverflow, "{error:?}");
     assert_healthy();
@@ -108,7 +162,13 @@ fn stack_violated() {
 #[test]
 fn output_obeyed() {
     let function = compile("big_output");
-    let result = run(&function, Call { env: &[("KB", "512")], ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            env: &[("KB", "512")],
+            ..Call::default()
+        },
+    );
     assert_eq!(result.outcome, Outcome::Allow);
     assert_eq!(result.user["blob"].as_str().map(str::len), Some(512 * 1024));
 }
@@ -116,7 +176,13 @@ fn output_obeyed() {
 #[test]
 fn output_violated() {
     let function = compile("big_output");
-    let result = run(&function, Call { env: &[("KB", "1100")], ..Call::default() });
+    let result = run(
+        &function,
+        Call {
+            env: &[("KB", "1100")],
+            ..Call::default()
+        },
+    );
     assert_eq!(result.error.expect("error").kind, ErrorKind::OutputTooLarge);
     assert_healthy();
 }

@@ -17,7 +17,10 @@ fn python_has_wasmtime() -> bool {
 fn snapshot_runs_under_stock_wasmtime() {
     if !python_has_wasmtime() {
         // `just setup` installs it; in CI its absence is a failure.
-        assert!(std::env::var_os("CI").is_none(), "python3 -m pip install wasmtime (just setup) is required in CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "python3 -m pip install wasmtime (just setup) is required in CI"
+        );
         eprintln!("skipping: python3 wasmtime module not installed (run `just setup`)");
         return;
     }
@@ -35,10 +38,16 @@ fn snapshot_runs_under_stock_wasmtime() {
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3");
-        child.stdin.take().unwrap().write_all(INPUT.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(INPUT.as_bytes())
+            .unwrap();
         let output = child.wait_with_output().unwrap();
         assert!(output.status.success());
-        let result: serde_json::Value = serde_json::from_slice(&output.stdout).expect("result JSON on stdout");
+        let result: serde_json::Value =
+            serde_json::from_slice(&output.stdout).expect("result JSON on stdout");
         assert_eq!(result["outcome"], outcome, "{result}");
     }
 }
@@ -50,13 +59,23 @@ fn a_loaded_snapshot_behaves_like_the_compiled_function() {
     let a = run(&compiled, Call::default());
     let b = run(&loaded, Call::default());
     assert_eq!(a.outcome, Outcome::Allow);
-    assert_eq!((a.user, a.claims, a.custom_data), (b.user, b.claims, b.custom_data));
+    assert_eq!(
+        (a.user, a.claims, a.custom_data),
+        (b.user, b.claims, b.custom_data)
+    );
 }
 
 #[test]
 fn loading_something_else_fails_clearly() {
-    let error = runtime().load("junk", b"\0asm\x01\0\0\0").expect_err("empty module");
-    assert!(format!("{error:#}").contains("not an authpipe"), "{error:#}");
-    let error = runtime().load("junk", b"not wasm at all").expect_err("not wasm");
+    let error = runtime()
+        .load("junk", b"\0asm\x01\0\0\0")
+        .expect_err("empty module");
+    assert!(
+        format!("{error:#}").contains("not an authpipe"),
+        "{error:#}"
+    );
+    let error = runtime()
+        .load("junk", b"not wasm at all")
+        .expect_err("not wasm");
     assert!(format!("{error:#}").contains("junk"), "{error:#}");
 }

@@ -35,7 +35,13 @@ struct Report {
     peak_rss_kb: Option<u64>,
 }
 
-pub fn run(runtime: &Runtime, path: &Path, call: &CallArgs, calls: u64, json: bool) -> Result<ExitCode> {
+pub fn run(
+    runtime: &Runtime,
+    path: &Path,
+    call: &CallArgs,
+    calls: u64,
+    json: bool,
+) -> Result<ExitCode> {
     if calls == 0 {
         bail!("-n must be at least 1");
     }
@@ -107,14 +113,34 @@ pub fn run(runtime: &Runtime, path: &Path, call: &CallArgs, calls: u64, json: bo
 }
 
 fn print_table(r: &Report) {
-    println!("function        {} ({} calls, outcome {})", r.function, r.calls, r.outcome.as_str());
-    println!("latency         p50 {:.1} µs   p90 {:.1} µs   p99 {:.1} µs   mean {:.1} µs", r.p50_us, r.p90_us, r.p99_us, r.mean_us);
-    println!("throughput      {:.0} calls/s (one thread)", r.calls_per_sec);
+    println!(
+        "function        {} ({} calls, outcome {})",
+        r.function,
+        r.calls,
+        r.outcome.as_str()
+    );
+    println!(
+        "latency         p50 {:.1} µs   p90 {:.1} µs   p99 {:.1} µs   mean {:.1} µs",
+        r.p50_us, r.p90_us, r.p99_us, r.mean_us
+    );
+    println!(
+        "throughput      {:.0} calls/s (one thread)",
+        r.calls_per_sec
+    );
     println!("fuel per call   {}", r.fuel_per_call);
-    println!("memory          {} KiB linear memory per instance", r.memory_bytes / 1024);
-    println!("engine          {:.1} ms (shared code: compiled or loaded from cache)", r.engine_ms);
+    println!(
+        "memory          {} KiB linear memory per instance",
+        r.memory_bytes / 1024
+    );
+    println!(
+        "engine          {:.1} ms (shared code: compiled or loaded from cache)",
+        r.engine_ms
+    );
     match r.second_compile_ms {
-        Some(second) => println!("compile         {:.1} ms this function, {:.1} ms a second one", r.compile_ms, second),
+        Some(second) => println!(
+            "compile         {:.1} ms this function, {:.1} ms a second one",
+            r.compile_ms, second
+        ),
         None => println!("load            {:.1} ms", r.compile_ms),
     }
     if let Some(rss) = r.peak_rss_kb {

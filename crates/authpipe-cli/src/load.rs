@@ -9,10 +9,12 @@ use std::process::ExitCode;
 /// The runtime, with the on-disk cache unless disabled.
 pub fn runtime(cache: &CacheArgs) -> Result<Runtime> {
     let mut config = RuntimeConfig::default();
-    if !cache.no_cache {
-        if let Some(dir) = cache.cache_dir.clone().or_else(RuntimeConfig::default_cache_dir) {
-            config.cache_dir(dir);
-        }
+    let dir = cache
+        .cache_dir
+        .clone()
+        .or_else(RuntimeConfig::default_cache_dir);
+    if let Some(dir) = dir.filter(|_| !cache.no_cache) {
+        config.cache_dir(dir);
     }
     Runtime::with_config(&config)
 }
@@ -57,7 +59,8 @@ pub fn report_compile_error(path: &Path, error: CompileError) -> ExitCode {
 pub fn function(runtime: &Runtime, path: &Path) -> Result<Result<Function, ExitCode>> {
     let name = function_name(path);
     if path.extension().is_some_and(|e| e == "wasm") {
-        let snapshot = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let snapshot =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         return Ok(Ok(runtime.load(&name, &snapshot)?));
     }
     let source = read_source(path)?;

@@ -100,12 +100,17 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
 impl CallArgs {
     fn limits(&self) -> Result<Limits> {
         let mut limits = Limits::default();
-        limits.timeout_ms(self.timeout_ms)?.fuel(self.fuel)?.memory_mb(self.memory_mb)?;
+        limits
+            .timeout_ms(self.timeout_ms)?
+            .fuel(self.fuel)?
+            .memory_mb(self.memory_mb)?;
         Ok(limits)
     }
 
     fn environ(&self) -> Result<Arc<Environ>> {
-        Ok(Arc::new(Environ::new(self.env.iter().map(|(k, v)| (k, v)))?))
+        Ok(Arc::new(Environ::new(
+            self.env.iter().map(|(k, v)| (k, v)),
+        )?))
     }
 
     fn read_input(&self) -> Result<Vec<u8>> {
@@ -119,7 +124,10 @@ impl CallArgs {
                     bail!("no input: pass --input FILE, or pipe the input JSON into stdin");
                 }
                 let mut input = Vec::new();
-                stdin.lock().read_to_end(&mut input).context("cannot read stdin")?;
+                stdin
+                    .lock()
+                    .read_to_end(&mut input)
+                    .context("cannot read stdin")?;
                 Ok(input)
             }
         }
@@ -147,7 +155,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(snapshot) => snapshot,
                 Err(error) => return Ok(load::report_compile_error(&source, error)),
             };
-            std::fs::write(&output, snapshot).with_context(|| format!("cannot write {}", output.display()))?;
+            std::fs::write(&output, snapshot)
+                .with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!("compiled {} -> {}", source.display(), output.display());
             Ok(ExitCode::SUCCESS)
         }

@@ -11,13 +11,16 @@ use wasmtime::{Engine, Module};
 /// compatibility check cannot see.
 const CACHE_FORMAT: &str = "authpipe-cache-1";
 
+/// One cache entry: filled once, by the first thread that asks.
+type Slot = Arc<Mutex<Option<Module>>>;
+
 /// Compiled modules by content hash. Compiling the same bytes twice in one
 /// process returns the same module; with a directory, compiled code
 /// survives restarts.
 pub(crate) struct ModuleCache {
     engine: Engine,
     dir: Option<PathBuf>,
-    memory: Mutex<HashMap<[u8; 32], Arc<Mutex<Option<Module>>>>>,
+    memory: Mutex<HashMap<[u8; 32], Slot>>,
 }
 
 impl ModuleCache {
@@ -54,7 +57,10 @@ impl ModuleCache {
             return compile(&self.engine, wasm);
         };
         let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
-        let path = dir.join(format!("{CACHE_FORMAT}-{}-{hex}.cwasm", env!("CARGO_PKG_VERSION")));
+        let path = dir.join(format!(
+            "{CACHE_FORMAT}-{}-{hex}.cwasm",
+            env!("CARGO_PKG_VERSION")
+        ));
         if path.exists() {
             // SAFETY: the file was written by `Module::serialize` below into
             // the runtime's own cache directory, which the embedder promises
@@ -63,7 +69,9 @@ impl ModuleCache {
             // compatible configuration and rejects it otherwise.
             match unsafe { Module::deserialize_file(&self.engine, &path) } {
                 Ok(module) => return Ok(module),
-                Err(e) => tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cache entry"),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cache entry")
+                }
             }
         }
         let module = compile(&self.engine, wasm)?;

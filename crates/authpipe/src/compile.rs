@@ -90,7 +90,10 @@ impl Runtime {
             .instrument(ENGINE_WASM)
             .map_err(anyhow::Error::from)
             .context("failed to instrument the engine")?;
-        let module = self.inner.module(&wasm).context("failed to compile the engine")?;
+        let module = self
+            .inner
+            .module(&wasm)
+            .context("failed to compile the engine")?;
         let done = Arc::new(Instrumented { context, module });
         Ok(self.inner.instrumented.get_or_init(|| done).clone())
     }
@@ -113,7 +116,10 @@ impl Runtime {
                 file,
                 line: None,
                 column: None,
-                message: format!("the source is {} bytes; the limit is {MAX_SOURCE_BYTES}", source.len()),
+                message: format!(
+                    "the source is {} bytes; the limit is {MAX_SOURCE_BYTES}",
+                    source.len()
+                ),
             });
         }
         let instrumented = self.instrumented()?;
@@ -139,17 +145,26 @@ impl Runtime {
         store.data_mut().memory = Some(memory);
 
         for export in ["_initialize", wizer().get_init_func()] {
-            let Some(func) = instance.get_func(&mut store, export) else { continue };
+            let Some(func) = instance.get_func(&mut store, export) else {
+                continue;
+            };
             let func = func.typed::<(), ()>(&store).map_err(anyhow::Error::from)?;
             if let Err(trap) = func.call(&mut store, ()) {
                 return Err(init_failure(&file, &store, trap));
             }
         }
 
-        let report: InitReport = serde_json::from_slice(&store.data().stdout.data)
-            .with_context(|| format!("the engine's compile report is not JSON: {:?}", String::from_utf8_lossy(&store.data().stdout.data)))?;
+        let report: InitReport =
+            serde_json::from_slice(&store.data().stdout.data).with_context(|| {
+                format!(
+                    "the engine's compile report is not JSON: {:?}",
+                    String::from_utf8_lossy(&store.data().stdout.data)
+                )
+            })?;
         if !report.ok {
-            let error = report.error.ok_or_else(|| anyhow!("the engine reported a failure without details"))?;
+            let error = report
+                .error
+                .ok_or_else(|| anyhow!("the engine reported a failure without details"))?;
             return Err(CompileError::Source {
                 file,
                 line: error.line,
@@ -158,7 +173,10 @@ impl Runtime {
             });
         }
 
-        let mut state = SnapshotState { store: &mut store, instance };
+        let mut state = SnapshotState {
+            store: &mut store,
+            instance,
+        };
         let snapshot = block_on_ready(wizer().snapshot(&instrumented.context, &mut state))
             .map_err(anyhow::Error::from)
             .context("failed to snapshot the initialised engine")?;
@@ -182,7 +200,9 @@ pub(crate) fn ticks(timeout: Duration) -> u64 {
 
 fn init_failure(file: &str, store: &Store<CallState>, error: wasmtime::Error) -> CompileError {
     let message = match error.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => "the top-level code ran out of fuel while the function was compiled".to_string(),
+        Some(Trap::OutOfFuel) => {
+            "the top-level code ran out of fuel while the function was compiled".to_string()
+        }
         Some(Trap::Interrupt) => format!(
             "the top-level code ran for more than {} s while the function was compiled",
             COMPILE_TIMEOUT.as_secs()
@@ -194,7 +214,8 @@ fn init_failure(file: &str, store: &Store<CallState>, error: wasmtime::Error) ->
         Some(Trap::StackOverflow) => "the top-level code overflowed the stack".to_string(),
         _ => {
             return CompileError::Internal(
-                anyhow::Error::from(error).context("the engine failed while compiling the function"),
+                anyhow::Error::from(error)
+                    .context("the engine failed while compiling the function"),
             );
         }
     };

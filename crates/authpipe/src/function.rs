@@ -42,6 +42,7 @@ enum ImportSlot {
 }
 
 /// How one stage's call ended, before it is merged into a result.
+#[allow(clippy::large_enum_variant, reason = "one value per call, moved once")]
 pub(crate) enum StageOutput {
     Allow {
         user: Value,
@@ -66,8 +67,12 @@ impl Runtime {
     /// `authpipe compile-function`).
     pub fn load(&self, name: &str, snapshot: &[u8]) -> Result<Function> {
         let engine = &self.inner.engine;
-        let parts = split::split(snapshot).with_context(|| format!("{name}: not an authpipe function"))?;
-        let code = self.inner.module(&parts.code).context("failed to compile the function's code")?;
+        let parts =
+            split::split(snapshot).with_context(|| format!("{name}: not an authpipe function"))?;
+        let code = self
+            .inner
+            .module(&parts.code)
+            .context("failed to compile the function's code")?;
         if code.get_export("wizer-initialize").is_some() {
             bail!("{name}: this is the bare authpipe engine, not a compiled function");
         }
@@ -78,8 +83,12 @@ impl Runtime {
         for import in code.imports() {
             imports.push(match (import.module(), import.name()) {
                 (SNAPSHOT_MODULE, MEMORY_NAME) => ImportSlot::Memory,
-                (WASI_MODULE, name) if WASI_FUNCTIONS.contains(&name) => ImportSlot::Wasi(name.to_string()),
-                (module, name) => bail!("{name}: imports `{module}::{name}`, which authpipe does not provide"),
+                (WASI_MODULE, name) if WASI_FUNCTIONS.contains(&name) => {
+                    ImportSlot::Wasi(name.to_string())
+                }
+                (module, name) => {
+                    bail!("{name}: imports `{module}::{name}`, which authpipe does not provide")
+                }
             });
         }
         let data_module = Module::new(engine, &parts.data)
@@ -158,7 +167,8 @@ impl Function {
         store.epoch_deadline_trap();
         let inner = &*self.inner;
         let data = inner.data.instantiate(&mut *store)?;
-        let Some(Extern::Memory(memory)) = data.get_module_export(&mut *store, &inner.data_memory) else {
+        let Some(Extern::Memory(memory)) = data.get_module_export(&mut *store, &inner.data_memory)
+        else {
             wasmtime::bail!("the memory image exports no memory");
         };
         store.data_mut().memory = Some(memory);
@@ -166,15 +176,18 @@ impl Function {
         for slot in &inner.imports {
             imports.push(match slot {
                 ImportSlot::Memory => Extern::Memory(memory),
-                ImportSlot::Wasi(name) => inner
-                    .runtime
-                    .inner
-                    .linker
-                    .get(&mut *store, WASI_MODULE, name)?,
+                ImportSlot::Wasi(name) => {
+                    inner
+                        .runtime
+                        .inner
+                        .linker
+                        .get(&mut *store, WASI_MODULE, name)?
+                }
             });
         }
         let instance = Instance::new(&mut *store, &inner.code, &imports)?;
-        let Some(Extern::Func(start)) = instance.get_module_export(&mut *store, &inner.start) else {
+        let Some(Extern::Func(start)) = instance.get_module_export(&mut *store, &inner.start)
+        else {
             wasmtime::bail!("the function has no `_start`");
         };
         start.typed::<(), ()>(&*store)?.call(&mut *store, ())?;
@@ -183,18 +196,30 @@ impl Function {
 
     /// Turns how the call ended into the stage's output, trusting the guest
     /// only for what only the guest can know.
-    fn classify(&self, outcome: wasmtime::Result<()>, state: &CallState, limits: &Limits) -> StageOutput {
-        let refuse = |kind, message: String| StageOutput::Refused(FunctionError::new(kind, message));
+    fn classify(
+        &self,
+        outcome: wasmtime::Result<()>,
+        state: &CallState,
+        limits: &Limits,
+    ) -> StageOutput {
+        let refuse =
+            |kind, message: String| StageOutput::Refused(FunctionError::new(kind, message));
         if state.memory_limit_hit {
             return refuse(
                 ErrorKind::MemoryLimit,
-                format!("the function needed more than {} MiB of memory", limits.max_memory_bytes() >> 20),
+                format!(
+                    "the function needed more than {} MiB of memory",
+                    limits.max_memory_bytes() >> 20
+                ),
             );
         }
         if state.stdout.overflowed {
             return refuse(
                 ErrorKind::OutputTooLarge,
-                format!("the result exceeded {} bytes", crate::limits::MAX_OUTPUT_BYTES),
+                format!(
+                    "the result exceeded {} bytes",
+                    crate::limits::MAX_OUTPUT_BYTES
+                ),
             );
         }
         if let Err(error) = outcome {
@@ -205,15 +230,26 @@ impl Function {
                 ),
                 Some(Trap::Interrupt) => refuse(
                     ErrorKind::Timeout,
-                    format!("the function ran longer than {} ms", limits.timeout().as_millis()),
+                    format!(
+                        "the function ran longer than {} ms",
+                        limits.timeout().as_millis()
+                    ),
                 ),
-                Some(Trap::StackOverflow) => refuse(ErrorKind::StackOverflow, "the call stack overflowed".into()),
-                Some(trap) => refuse(ErrorKind::Exception, format!("the function's sandbox trapped: {trap}")),
+                Some(Trap::StackOverflow) => {
+                    refuse(ErrorKind::StackOverflow, "the call stack overflowed".into())
+                }
+                Some(trap) => refuse(
+                    ErrorKind::Exception,
+                    format!("the function's sandbox trapped: {trap}"),
+                ),
                 None => match error.downcast_ref::<Exit>() {
                     Some(exit) => refuse(ErrorKind::Exception, exit.to_string()),
                     None => {
                         tracing::error!(function = %self.name(), error = ?error, "sandbox failure");
-                        refuse(ErrorKind::Exception, format!("the sandbox failed: {error:#}"))
+                        refuse(
+                            ErrorKind::Exception,
+                            format!("the sandbox failed: {error:#}"),
+                        )
                     }
                 },
             };
@@ -261,20 +297,26 @@ fn guest_may_report(kind: ErrorKind) -> bool {
 }
 
 fn parse_output(stdout: &[u8]) -> StageOutput {
-    let invalid = |message: String| StageOutput::Refused(FunctionError::new(ErrorKind::InvalidOutput, message));
+    let invalid = |message: String| {
+        StageOutput::Refused(FunctionError::new(ErrorKind::InvalidOutput, message))
+    };
     let output: GuestOutput = match serde_json::from_slice(stdout) {
         Ok(output) => output,
-        Err(e) if stdout.is_empty() => return invalid(format!("the function produced no result ({e})")),
+        Err(e) if stdout.is_empty() => {
+            return invalid(format!("the function produced no result ({e})"));
+        }
         Err(e) => return invalid(format!("the function's result is not valid: {e}")),
     };
     match output.outcome {
         crate::result::Outcome::Allow => match (output.user, output.context) {
-            (Some(user @ Value::Object(_)), Some(context @ Value::Object(_))) => StageOutput::Allow {
-                user,
-                context,
-                claims: output.claims.unwrap_or_default(),
-                custom_data: output.custom_data.unwrap_or_default(),
-            },
+            (Some(user @ Value::Object(_)), Some(context @ Value::Object(_))) => {
+                StageOutput::Allow {
+                    user,
+                    context,
+                    claims: output.claims.unwrap_or_default(),
+                    custom_data: output.custom_data.unwrap_or_default(),
+                }
+            }
             _ => invalid("an allowing result must carry user and context objects".into()),
         },
         _ => match output.error {
@@ -284,7 +326,10 @@ fn parse_output(stdout: &[u8]) -> StageOutput {
                 function: None,
                 stack: error.stack,
             }),
-            Some(error) => invalid(format!("the function reported a reserved error kind `{}`", error.kind)),
+            Some(error) => invalid(format!(
+                "the function reported a reserved error kind `{}`",
+                error.kind
+            )),
             None => invalid("a refusing result must carry an error".into()),
         },
     }
@@ -327,6 +372,8 @@ pub(crate) fn parse_logs(raw: &[u8], overflowed: bool) -> Vec<LogRecord> {
 
 impl std::fmt::Debug for Function {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Function").field("name", &self.inner.name).finish_non_exhaustive()
+        f.debug_struct("Function")
+            .field("name", &self.inner.name)
+            .finish_non_exhaustive()
     }
 }

@@ -59,7 +59,11 @@ impl Default for Limits {
     }
 }
 
-fn check(name: &'static str, value: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64, LimitError> {
+fn check(
+    name: &'static str,
+    value: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, LimitError> {
     if range.contains(&value) {
         Ok(value)
     } else {
@@ -123,7 +127,10 @@ mod tests {
     #[test]
     fn out_of_range_values_are_rejected_with_the_value() {
         let err = Limits::default().timeout_ms(0).unwrap_err();
-        assert_eq!(err.to_string(), "timeout_ms = 0 is out of range: expected 1..=60000");
+        assert_eq!(
+            err.to_string(),
+            "timeout_ms = 0 is out of range: expected 1..=60000"
+        );
         assert!(Limits::default().fuel(99_999).is_err());
         assert!(Limits::default().memory_mb(2048).is_err());
         assert!(Limits::default().memory_mb(4).is_ok());

@@ -94,7 +94,10 @@ fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
     if input.len() > MAX_INPUT_BYTES {
         return failed_before_start(FunctionError::new(
             ErrorKind::InvalidInput,
-            format!("the input is {} bytes; the limit is {MAX_INPUT_BYTES}", input.len()),
+            format!(
+                "the input is {} bytes; the limit is {MAX_INPUT_BYTES}",
+                input.len()
+            ),
         ));
     }
     // The caller's input goes to the first stage untouched; later stages get
@@ -139,7 +142,11 @@ fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
             }
             StageOutput::Refused(mut error) => {
                 error.function = Some(name.clone());
-                let outcome = if error.kind == ErrorKind::Denied { Outcome::Deny } else { Outcome::Error };
+                let outcome = if error.kind == ErrorKind::Denied {
+                    Outcome::Deny
+                } else {
+                    Outcome::Error
+                };
                 (outcome, Some(error))
             }
         };
@@ -196,12 +203,17 @@ fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
 /// The caller's own `user`/`context` (and any claims it passed in).
 fn initial_flow(input: &[u8]) -> Result<Flow, FunctionError> {
     let invalid = |message: String| FunctionError::new(ErrorKind::InvalidInput, message);
-    let value: Value =
-        serde_json::from_slice(input).map_err(|e| invalid(format!("the input is not valid JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(input)
+        .map_err(|e| invalid(format!("the input is not valid JSON: {e}")))?;
     let Value::Object(mut object) = value else {
-        return Err(invalid("the input must be a JSON object with \"user\" and \"context\" objects".into()));
+        return Err(invalid(
+            "the input must be a JSON object with \"user\" and \"context\" objects".into(),
+        ));
     };
-    let user = object.remove("user").filter(Value::is_object).ok_or_else(|| invalid("input.user must be a JSON object".into()))?;
+    let user = object
+        .remove("user")
+        .filter(Value::is_object)
+        .ok_or_else(|| invalid("input.user must be a JSON object".into()))?;
     let context = object
         .remove("context")
         .filter(Value::is_object)

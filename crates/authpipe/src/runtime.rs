@@ -7,7 +7,9 @@ use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, Linker, Module, PoolingAllocationConfig,
+};
 
 /// The engine module: QuickJS plus the prelude, built from `guest/`.
 pub(crate) static ENGINE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/engine.wasm"));
@@ -52,7 +54,11 @@ impl RuntimeConfig {
     /// The default on-disk cache location: `$AUTHPIPE_CACHE_DIR`, else
     /// `$XDG_CACHE_HOME/authpipe`, else `$HOME/.cache/authpipe`.
     pub fn default_cache_dir() -> Option<PathBuf> {
-        let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let var = |name| {
+            std::env::var_os(name)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         var("AUTHPIPE_CACHE_DIR")
             .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("authpipe")))
             .or_else(|| var("HOME").map(|d| d.join(".cache").join("authpipe")))
@@ -106,10 +112,15 @@ impl Runtime {
         })
     }
 
-    /// Compiles the code shared by all functions now rather than on the first
+    /// Prepares the code shared by all functions now (compiling it, or
+    /// loading it from the on-disk cache) rather than on the first
     /// [`Runtime::compile`] or [`Runtime::load`], so that those stay fast.
     pub fn warm_up(&self) -> Result<()> {
-        self.instrumented()?;
+        self.compile(
+            "authpipe-warm-up",
+            "function pipe(user, context, callback) { callback(null, user, context) }",
+        )
+        .map_err(|e| anyhow::anyhow!("warming up the engine failed: {e}"))?;
         Ok(())
     }
 }

@@ -64,7 +64,9 @@ pub struct Environ {
 impl Environ {
     /// Encodes `pairs` as a WASI environment. Keys containing `=` or NUL and
     /// values containing NUL are rejected.
-    pub fn new<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> Result<Self> {
+    pub fn new<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self> {
         let mut env = Environ::default();
         for (key, value) in pairs {
             let (key, value) = (key.as_ref(), value.as_ref());
@@ -153,7 +155,12 @@ impl CallState {
 }
 
 impl ResourceLimiter for CallState {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired as u64 > self.max_memory_bytes {
             self.memory_limit_hit = true;
             return Ok(false);
@@ -161,7 +168,12 @@ impl ResourceLimiter for CallState {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         // The engine's only table is fixed-size; growth would be an attack.
         Ok(desired <= 100_000)
     }
@@ -191,7 +203,10 @@ fn read_u32(mem: &[u8], ptr: u32) -> Option<u32> {
 
 fn write_bytes(mem: &mut [u8], ptr: u32, bytes: &[u8]) -> bool {
     let start = ptr as usize;
-    match start.checked_add(bytes.len()).and_then(|end| mem.get_mut(start..end)) {
+    match start
+        .checked_add(bytes.len())
+        .and_then(|end| mem.get_mut(start..end))
+    {
         Some(dst) => {
             dst.copy_from_slice(bytes);
             true
@@ -205,17 +220,30 @@ fn iovecs(mem: &[u8], iovs: u32, count: u32) -> Option<Vec<(usize, usize)>> {
     (0..count)
         .map(|i| {
             let at = iovs.checked_add(i.checked_mul(8)?)?;
-            let (ptr, len) = (read_u32(mem, at)? as usize, read_u32(mem, at.checked_add(4)?)? as usize);
+            let (ptr, len) = (
+                read_u32(mem, at)? as usize,
+                read_u32(mem, at.checked_add(4)?)? as usize,
+            );
             ptr.checked_add(len).filter(|end| *end <= mem.len())?;
             Some((ptr, len))
         })
         .collect()
 }
 
-fn fd_write(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nwritten: i32) -> i32 {
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+fn fd_write(
+    mut caller: Caller<'_, CallState>,
+    fd: i32,
+    iovs: i32,
+    count: i32,
+    nwritten: i32,
+) -> i32 {
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
     let (mem, state) = memory.data_and_store_mut(&mut caller);
-    let Some(parts) = iovecs(mem, iovs as u32, count as u32) else { return ERRNO_FAULT };
+    let Some(parts) = iovecs(mem, iovs as u32, count as u32) else {
+        return ERRNO_FAULT;
+    };
     let sink = match fd {
         1 => &mut state.stdout,
         2 => &mut state.stderr,
@@ -242,9 +270,13 @@ fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nr
     if fd != 0 {
         return ERRNO_BADF;
     }
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
     let (mem, state) = memory.data_and_store_mut(&mut caller);
-    let Some(parts) = iovecs(mem, iovs as u32, count as u32) else { return ERRNO_FAULT };
+    let Some(parts) = iovecs(mem, iovs as u32, count as u32) else {
+        return ERRNO_FAULT;
+    };
     let mut total = 0usize;
     for (ptr, len) in parts {
         let rest = &state.stdin[state.stdin_pos..];
@@ -263,10 +295,15 @@ fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nr
 }
 
 fn random_get(mut caller: Caller<'_, CallState>, buf: i32, len: i32) -> i32 {
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
     let mem = memory.data_mut(&mut caller);
     let start = buf as u32 as usize;
-    let Some(dst) = start.checked_add(len as u32 as usize).and_then(|end| mem.get_mut(start..end)) else {
+    let Some(dst) = start
+        .checked_add(len as u32 as usize)
+        .and_then(|end| mem.get_mut(start..end))
+    else {
         return ERRNO_FAULT;
     };
     match getrandom_fill(dst) {
@@ -281,7 +318,9 @@ fn getrandom_fill(dst: &mut [u8]) -> Result<(), getrandom::Error> {
 }
 
 fn environ_sizes_get(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
     let (mem, state) = memory.data_and_store_mut(&mut caller);
     let env = &state.environ;
     if write_bytes(mem, count as u32, &env.count.to_le_bytes())
@@ -294,7 +333,9 @@ fn environ_sizes_get(mut caller: Caller<'_, CallState>, count: i32, size: i32) -
 }
 
 fn environ_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i32 {
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
     let (mem, state) = memory.data_and_store_mut(&mut caller);
     let env = state.environ.clone();
     if !write_bytes(mem, buf as u32, &env.buf) {
@@ -313,7 +354,9 @@ fn environ_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i3
 }
 
 fn zero_sizes(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
     let mem = memory.data_mut(&mut caller);
     if write_bytes(mem, count as u32, &[0; 4]) && write_bytes(mem, size as u32, &[0; 4]) {
         ERRNO_SUCCESS
@@ -331,8 +374,14 @@ fn clock_time_get(mut caller: Caller<'_, CallState>, id: i32, _precision: i64, t
         1..=3 => ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64,
         _ => return ERRNO_INVAL,
     };
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
-    if write_bytes(memory.data_mut(&mut caller), time as u32, &nanos.to_le_bytes()) {
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
+    if write_bytes(
+        memory.data_mut(&mut caller),
+        time as u32,
+        &nanos.to_le_bytes(),
+    ) {
         ERRNO_SUCCESS
     } else {
         ERRNO_FAULT
@@ -343,8 +392,14 @@ fn clock_res_get(mut caller: Caller<'_, CallState>, id: i32, res: i32) -> i32 {
     if !(0..=3).contains(&id) {
         return ERRNO_INVAL;
     }
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
-    if write_bytes(memory.data_mut(&mut caller), res as u32, &1u64.to_le_bytes()) {
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
+    if write_bytes(
+        memory.data_mut(&mut caller),
+        res as u32,
+        &1u64.to_le_bytes(),
+    ) {
         ERRNO_SUCCESS
     } else {
         ERRNO_FAULT
@@ -360,7 +415,9 @@ fn fd_fdstat_get(mut caller: Caller<'_, CallState>, fd: i32, stat: i32) -> i32 {
     record[0] = 2;
     let rights: u64 = if fd == 0 { 1 << 1 } else { 1 << 6 }; // fd_read / fd_write
     record[8..16].copy_from_slice(&rights.to_le_bytes());
-    let Some(memory) = memory_of(&mut caller) else { return ERRNO_FAULT };
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
     if write_bytes(memory.data_mut(&mut caller), stat as u32, &record) {
         ERRNO_SUCCESS
     } else {
@@ -377,26 +434,50 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
     linker.func_wrap(m, "environ_sizes_get", environ_sizes_get)?;
     linker.func_wrap(m, "environ_get", environ_get)?;
     linker.func_wrap(m, "args_sizes_get", zero_sizes)?;
-    linker.func_wrap(m, "args_get", |_: Caller<'_, CallState>, _: i32, _: i32| ERRNO_SUCCESS)?;
+    linker.func_wrap(m, "args_get", |_: Caller<'_, CallState>, _: i32, _: i32| {
+        ERRNO_SUCCESS
+    })?;
     linker.func_wrap(m, "clock_time_get", clock_time_get)?;
     linker.func_wrap(m, "clock_res_get", clock_res_get)?;
     linker.func_wrap(m, "fd_fdstat_get", fd_fdstat_get)?;
     linker.func_wrap(m, "fd_close", |_: Caller<'_, CallState>, fd: i32| {
-        if (0..=2).contains(&fd) { ERRNO_SUCCESS } else { ERRNO_BADF }
+        if (0..=2).contains(&fd) {
+            ERRNO_SUCCESS
+        } else {
+            ERRNO_BADF
+        }
     })?;
-    linker.func_wrap(m, "fd_seek", |_: Caller<'_, CallState>, fd: i32, _: i64, _: i32, _: i32| {
-        if (0..=2).contains(&fd) { ERRNO_SPIPE } else { ERRNO_BADF }
-    })?;
-    linker.func_wrap(m, "fd_prestat_get", |_: Caller<'_, CallState>, _: i32, _: i32| ERRNO_BADF)?;
-    linker.func_wrap(m, "fd_prestat_dir_name", |_: Caller<'_, CallState>, _: i32, _: i32, _: i32| {
-        ERRNO_BADF
-    })?;
+    linker.func_wrap(
+        m,
+        "fd_seek",
+        |_: Caller<'_, CallState>, fd: i32, _: i64, _: i32, _: i32| {
+            if (0..=2).contains(&fd) {
+                ERRNO_SPIPE
+            } else {
+                ERRNO_BADF
+            }
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "fd_prestat_get",
+        |_: Caller<'_, CallState>, _: i32, _: i32| ERRNO_BADF,
+    )?;
+    linker.func_wrap(
+        m,
+        "fd_prestat_dir_name",
+        |_: Caller<'_, CallState>, _: i32, _: i32, _: i32| ERRNO_BADF,
+    )?;
     linker.func_wrap(m, "sched_yield", |_: Caller<'_, CallState>| ERRNO_SUCCESS)?;
-    linker.func_wrap(m, "poll_oneoff", |_: Caller<'_, CallState>, _: i32, _: i32, _: i32, _: i32| {
-        ERRNO_NOSYS
-    })?;
-    linker.func_wrap(m, "proc_exit", |_: Caller<'_, CallState>, code: i32| -> wasmtime::Result<()> {
-        Err(Exit(code).into())
-    })?;
+    linker.func_wrap(
+        m,
+        "poll_oneoff",
+        |_: Caller<'_, CallState>, _: i32, _: i32, _: i32, _: i32| ERRNO_NOSYS,
+    )?;
+    linker.func_wrap(
+        m,
+        "proc_exit",
+        |_: Caller<'_, CallState>, code: i32| -> wasmtime::Result<()> { Err(Exit(code).into()) },
+    )?;
     Ok(())
 }

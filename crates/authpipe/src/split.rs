@@ -20,8 +20,8 @@
 use anyhow::{Context, Result, bail, ensure};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
-    ConstExpr, DataCountSection, DataSection, EntityType, ExportKind, ExportSection,
-    ImportSection, MemorySection, MemoryType, RawSection,
+    ConstExpr, DataCountSection, DataSection, EntityType, ExportKind, ExportSection, ImportSection,
+    MemorySection, MemoryType, RawSection,
 };
 use wasmparser::{DataKind, Operator, Parser, Payload};
 
@@ -52,7 +52,11 @@ pub(crate) fn split(snapshot: &[u8]) -> Result<SplitModule> {
                 }
                 // The memory import goes last, after the function imports, so
                 // no function index moves. It becomes memory index 0.
-                imports.import(SNAPSHOT_MODULE, MEMORY_NAME, EntityType::Memory(placeholder_memory()));
+                imports.import(
+                    SNAPSHOT_MODULE,
+                    MEMORY_NAME,
+                    EntityType::Memory(placeholder_memory()),
+                );
                 code.section(&imports);
             }
             Payload::MemorySection(_) => {}
@@ -122,7 +126,11 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
             }
             Payload::MemorySection(reader) => {
                 let memories: Vec<_> = reader.into_iter().collect::<Result<_, _>>()?;
-                ensure!(memories.len() == 1, "the module defines {} memories, expected 1", memories.len());
+                ensure!(
+                    memories.len() == 1,
+                    "the module defines {} memories, expected 1",
+                    memories.len()
+                );
                 memory_type = Some(RoundtripReencoder.memory_type(memories[0])?);
             }
             Payload::DataSection(reader) => {
@@ -130,10 +138,17 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
                     let data = data?;
                     match data.kind {
                         DataKind::Passive => passive.push(data.data.to_vec()),
-                        DataKind::Active { memory_index, offset_expr } => {
+                        DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => {
                             ensure!(memory_index == 0, "data segment for memory {memory_index}");
                             let offset = const_offset(&offset_expr)?;
-                            active.active(0, &ConstExpr::i32_const(offset), data.data.iter().copied());
+                            active.active(
+                                0,
+                                &ConstExpr::i32_const(offset),
+                                data.data.iter().copied(),
+                            );
                         }
                     }
                 }
@@ -141,9 +156,13 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
             _ => {}
         }
     }
-    ensure!(has_imports, "the module imports nothing; it is not an authpipe snapshot");
+    ensure!(
+        has_imports,
+        "the module imports nothing; it is not an authpipe snapshot"
+    );
     Ok(Parts {
-        memory_type: memory_type.context("the module defines no memory; it is not an authpipe snapshot")?,
+        memory_type: memory_type
+            .context("the module defines no memory; it is not an authpipe snapshot")?,
         passive,
         active,
     })
@@ -168,4 +187,3 @@ fn const_offset(expr: &wasmparser::ConstExpr<'_>) -> Result<i32> {
         other => bail!("unsupported data segment offset {other:?}"),
     }
 }
-

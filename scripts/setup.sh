@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing authpipe needs on Debian, idempotently:
+# the wasm32-wasip1 Rust target, clang-19 + llvm-19 + wasi-libc (to build
+# QuickJS for WebAssembly) and wasmtime-py (the stock-runtime test).
+set -euo pipefail
+
+missing=()
+command -v clang-19 >/dev/null || missing+=(clang-19)
+command -v llvm-ar-19 >/dev/null || missing+=(llvm-19)
+[ -f /usr/include/wasm32-wasi/stdio.h ] || missing+=(wasi-libc)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; else apt=""; fi
+  if [ -z "$apt" ] || ! command -v apt-get >/dev/null; then
+    echo "error: missing Debian packages: ${missing[*]}" >&2
+    echo "  help: install them as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${missing[*]}"
+  $apt update -qq
+  DEBIAN_FRONTEND=noninteractive $apt install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1; then
+  echo "setup: adding the Rust target wasm32-wasip1"
+  rustup target add wasm32-wasip1
+fi
+
+if ! python3 -c 'import wasmtime' 2>/dev/null; then
+  echo "setup: installing wasmtime-py (runs compiled functions under stock Wasmtime in tests)"
+  python3 -m pip install --quiet --disable-pip-version-check wasmtime \
+    || echo "warning: could not install wasmtime-py; the stock-runtime test will fail in CI" >&2
+fi
+echo "setup: ok"
