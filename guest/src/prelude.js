@@ -311,6 +311,7 @@
   // Starts one invocation with the input's parts (the engine has checked
   // that `user` and `context` are objects); returns what `pipe` returned.
   function run(user, context, givenClaims, givenCustomData) {
+    logBytes = 0; // logs of the function's top-level code were compile-time
     if (isObject(givenClaims)) {
       if (isObject(givenClaims.id_token)) claims.id_token = givenClaims.id_token;
       if (isObject(givenClaims.access_token)) claims.access_token = givenClaims.access_token;

@@ -4,7 +4,7 @@ use crate::compile::ticks;
 use crate::limits::{Limits, MAX_LOG_BYTES};
 use crate::result::{Claims, ErrorKind, FunctionError, LogLevel, LogRecord};
 use crate::runtime::Runtime;
-use crate::sandbox::{CallState, Environ, Exit, WASI_FUNCTIONS, WASI_MODULE};
+use crate::sandbox::{CallState, Environ, Exit};
 use crate::split::{self, MEMORY_NAME, SNAPSHOT_MODULE};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
-use wasmtime::{Extern, Instance, InstancePre, Linker, Module, ModuleExport, Store, Trap};
+use wasmtime::{Extern, Instance, InstancePre, Module, ModuleExport, Store, Trap};
 
 /// A compiled function, ready to run. Cheap to clone; each call gets a fresh
 /// sandbox, so nothing leaks between calls.
@@ -35,10 +35,11 @@ struct FunctionInner {
     imports: Vec<ImportSlot>,
 }
 
-/// Where each import of the code module comes from.
+/// Where each import of the code module comes from: the data instance's
+/// memory, or one of its re-exported WASI functions.
 enum ImportSlot {
     Memory,
-    Wasi(String),
+    Export(ModuleExport),
 }
 
 /// How one stage's call ended, before it is merged into a result.
@@ -79,25 +80,35 @@ impl Runtime {
         let start = code
             .get_export_index("_start")
             .with_context(|| format!("{name}: not an authpipe function (no `_start` export)"))?;
+        let data_module = Module::new(engine, &parts.data)
+            .map_err(anyhow::Error::from)
+            .context("failed to load the function's memory image")?;
+        let data = self
+            .inner
+            .linker
+            .instantiate_pre(&data_module)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!("{name}: the function needs host functions authpipe does not provide")
+            })?;
+        let export = |export_name: &str| {
+            data_module
+                .get_export_index(export_name)
+                .with_context(|| format!("{name}: the memory image lacks export `{export_name}`"))
+        };
+        let data_memory = export(MEMORY_NAME)?;
         let mut imports = Vec::new();
         for import in code.imports() {
             imports.push(match (import.module(), import.name()) {
                 (SNAPSHOT_MODULE, MEMORY_NAME) => ImportSlot::Memory,
-                (WASI_MODULE, name) if WASI_FUNCTIONS.contains(&name) => {
-                    ImportSlot::Wasi(name.to_string())
-                }
-                (module, name) => {
-                    bail!("{name}: imports `{module}::{name}`, which authpipe does not provide")
+                (SNAPSHOT_MODULE, function) => ImportSlot::Export(export(function)?),
+                (module, import_name) => {
+                    bail!(
+                        "{name}: imports `{module}::{import_name}`, which authpipe does not provide"
+                    )
                 }
             });
         }
-        let data_module = Module::new(engine, &parts.data)
-            .map_err(anyhow::Error::from)
-            .context("failed to load the function's memory image")?;
-        let data_memory = data_module
-            .get_export_index(MEMORY_NAME)
-            .context("the memory image exports no memory")?;
-        let data = Linker::new(engine).instantiate_pre(&data_module)?;
         Ok(Function {
             inner: Arc::new(FunctionInner {
                 runtime: self.clone(),
@@ -176,13 +187,9 @@ impl Function {
         for slot in &inner.imports {
             imports.push(match slot {
                 ImportSlot::Memory => Extern::Memory(memory),
-                ImportSlot::Wasi(name) => {
-                    inner
-                        .runtime
-                        .inner
-                        .linker
-                        .get(&mut *store, WASI_MODULE, name)?
-                }
+                ImportSlot::Export(export) => data
+                    .get_module_export(&mut *store, export)
+                    .ok_or_else(|| wasmtime::format_err!("the memory image lost an export"))?,
             });
         }
         let instance = Instance::new(&mut *store, &inner.code, &imports)?;

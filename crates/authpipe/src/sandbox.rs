@@ -18,27 +18,6 @@ use wasmtime::{Caller, Linker, Memory, ResourceLimiter};
 /// WASI module name.
 pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
 
-/// The WASI functions [`add_to_linker`] provides.
-pub(crate) const WASI_FUNCTIONS: &[&str] = &[
-    "fd_write",
-    "fd_read",
-    "random_get",
-    "environ_sizes_get",
-    "environ_get",
-    "args_sizes_get",
-    "args_get",
-    "clock_time_get",
-    "clock_res_get",
-    "fd_fdstat_get",
-    "fd_close",
-    "fd_seek",
-    "fd_prestat_get",
-    "fd_prestat_dir_name",
-    "sched_yield",
-    "poll_oneoff",
-    "proc_exit",
-];
-
 // WASI errno values used here.
 const ERRNO_SUCCESS: i32 = 0;
 const ERRNO_BADF: i32 = 8;

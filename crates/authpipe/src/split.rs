@@ -14,6 +14,12 @@
 //!   data segments and no code. Compiling it is cheap, and wasmtime still
 //!   maps its initial memory copy-on-write.
 //!
+//! The data module also imports the snapshot's WASI functions and
+//! re-exports them (as `f0`, `f1`, …), and the code module imports them from
+//! there. The data module's imports are then resolved once, when it is
+//! loaded (`InstancePre`), and a call wires the code module to the data
+//! instance by export index, without looking anything up by name.
+//!
 //! Each call instantiates the data module, then the code module on its
 //! memory. The snapshot file itself stays one self-contained module.
 
@@ -45,10 +51,14 @@ pub(crate) fn split(snapshot: &[u8]) -> Result<SplitModule> {
     for payload in Parser::new(0).parse_all(snapshot) {
         let payload = payload.context("the snapshot is not a valid WebAssembly module")?;
         match payload {
-            Payload::ImportSection(reader) => {
+            Payload::ImportSection(_) => {
                 let mut imports = ImportSection::new();
-                for import in reader.into_imports() {
-                    RoundtripReencoder.parse_import(&mut imports, import?)?;
+                for (index, (_, _, type_index)) in parts.functions.iter().enumerate() {
+                    imports.import(
+                        SNAPSHOT_MODULE,
+                        &function_export_name(index),
+                        EntityType::Function(*type_index),
+                    );
                 }
                 // The memory import goes last, after the function imports, so
                 // no function index moves. It becomes memory index 0.
@@ -86,11 +96,27 @@ pub(crate) fn split(snapshot: &[u8]) -> Result<SplitModule> {
     }
 
     let mut data = wasm_encoder::Module::new();
+    let types = parts
+        .types
+        .clone()
+        .context("the module has imports but no types")?;
+    data.section(&RawSection {
+        id: wasm_encoder::SectionId::Type as u8,
+        data: &snapshot[types],
+    });
+    let mut imports = ImportSection::new();
+    for (module, name, type_index) in &parts.functions {
+        imports.import(module, name, EntityType::Function(*type_index));
+    }
+    data.section(&imports);
     let mut memories = MemorySection::new();
     memories.memory(parts.memory_type);
     data.section(&memories);
     let mut exports = ExportSection::new();
     exports.export(MEMORY_NAME, ExportKind::Memory, 0);
+    for index in 0..parts.functions.len() {
+        exports.export(&function_export_name(index), ExportKind::Func, index as u32);
+    }
     data.section(&exports);
     data.section(&parts.active);
 
@@ -100,8 +126,17 @@ pub(crate) fn split(snapshot: &[u8]) -> Result<SplitModule> {
     })
 }
 
+/// Name under which the data module re-exports imported function `index`.
+pub(crate) fn function_export_name(index: usize) -> String {
+    format!("f{index}")
+}
+
 /// What the first pass over a snapshot learns.
 struct Parts {
+    /// The type section's byte range (the data module copies it).
+    types: Option<std::ops::Range<usize>>,
+    /// Imported functions: module, name, type index.
+    functions: Vec<(String, String, u32)>,
     memory_type: MemoryType,
     /// Passive segments stay with the code (their indices must not move).
     passive: Vec<Vec<u8>>,
@@ -113,14 +148,27 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
     let mut memory_type = None;
     let mut passive = Vec::new();
     let mut active = DataSection::new();
+    let mut types = None;
+    let mut functions = Vec::new();
     let mut has_imports = false;
     for payload in Parser::new(0).parse_all(snapshot) {
         match payload.context("the snapshot is not a valid WebAssembly module")? {
+            Payload::TypeSection(reader) => types = Some(reader.range()),
             Payload::ImportSection(reader) => {
                 has_imports = true;
                 for import in reader.into_imports() {
-                    if matches!(import?.ty, wasmparser::TypeRef::Memory(_)) {
-                        bail!("the module imports a memory; it is not an authpipe snapshot");
+                    let import = import?;
+                    match import.ty {
+                        wasmparser::TypeRef::Func(type_index) => functions.push((
+                            import.module.to_string(),
+                            import.name.to_string(),
+                            type_index,
+                        )),
+                        _ => bail!(
+                            "the module imports `{}::{}`, which is not a function; it is not an authpipe snapshot",
+                            import.module,
+                            import.name
+                        ),
                     }
                 }
             }
@@ -161,6 +209,8 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
         "the module imports nothing; it is not an authpipe snapshot"
     );
     Ok(Parts {
+        types,
+        functions,
         memory_type: memory_type
             .context("the module defines no memory; it is not an authpipe snapshot")?,
         passive,
