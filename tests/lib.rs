@@ -54,6 +54,17 @@ pub fn stage(function: &Function, call: &Call<'_>) -> Stage {
     }
 }
 
+/// Runs `function` once with `env` and otherwise default settings.
+pub fn run_env(function: &Function, env: &[(&str, &str)]) -> InvocationResult {
+    run(
+        function,
+        Call {
+            env,
+            ..Call::default()
+        },
+    )
+}
+
 /// Compiles and runs fixture `name` once with default settings.
 pub fn run_fixture(name: &str) -> InvocationResult {
     run(&compile(name), Call::default())

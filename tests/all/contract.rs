@@ -1,7 +1,7 @@
 //! The JavaScript function contract: callback rules, env, logs, helpers.
 
 use authpipe::{ErrorKind, LogLevel, Outcome};
-use authpipe_tests::{Call, INPUT, compile, run, run_fixture};
+use authpipe_tests::{Call, INPUT, compile, run, run_env, run_fixture};
 use serde_json::json;
 
 #[test]
@@ -20,13 +20,7 @@ fn allow_passes_the_changed_user_on() {
 #[test]
 fn allowed_domain_is_allowed_and_gets_a_claim() {
     let deny = compile("deny");
-    let result = run(
-        &deny,
-        Call {
-            env: &[("ALLOWED_DOMAIN", "example.com")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&deny, &[("ALLOWED_DOMAIN", "example.com")]);
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.claims.id_token["tier"], json!("gold"));
 }
@@ -34,13 +28,7 @@ fn allowed_domain_is_allowed_and_gets_a_claim() {
 #[test]
 fn other_domain_is_denied_with_the_functions_message() {
     let deny = compile("deny");
-    let result = run(
-        &deny,
-        Call {
-            env: &[("ALLOWED_DOMAIN", "corp.example")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&deny, &[("ALLOWED_DOMAIN", "corp.example")]);
     assert_eq!(result.outcome, Outcome::Deny);
     let error = result.error.expect("deny carries an error");
     assert_eq!(error.kind, ErrorKind::Denied);
@@ -127,13 +115,7 @@ fn the_first_callback_wins_and_later_ones_are_warned_about() {
 #[test]
 fn env_is_readable_and_read_only() {
     let function = compile("env");
-    let result = run(
-        &function,
-        Call {
-            env: &[("ALLOWED_DOMAIN", "example.com")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&function, &[("ALLOWED_DOMAIN", "example.com")]);
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.user["domain"], json!("example.com"));
     assert_eq!(result.user["missing"], json!(true));
@@ -149,13 +131,7 @@ fn the_host_environment_is_not_visible() {
     let function = authpipe_tests::runtime()
         .compile("hostenv", "function pipe(u, c, cb) { u.path = env.PATH; u.keys = Object.keys(env); cb(null, u, c) }")
         .expect("compiles");
-    let result = run(
-        &function,
-        Call {
-            env: &[("ONLY", "this")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&function, &[("ONLY", "this")]);
     assert_eq!(
         result.user.get("path"),
         None,

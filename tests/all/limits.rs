@@ -1,7 +1,7 @@
 //! Every limit, obeyed and violated, and the process stays healthy after.
 
 use authpipe::{ErrorKind, Outcome};
-use authpipe_tests::{Call, compile, limits, run};
+use authpipe_tests::{Call, compile, limits, run, run_env};
 use std::time::{Duration, Instant};
 
 /// After a violation, the same function still runs normally.
@@ -17,13 +17,7 @@ fn assert_healthy() {
 #[test]
 fn fuel_obeyed() {
     let function = compile("busy_loop");
-    let result = run(
-        &function,
-        Call {
-            env: &[("ITERATIONS", "1000")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&function, &[("ITERATIONS", "1000")]);
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.user["total"], serde_json::json!(499_500));
 }
@@ -133,13 +127,7 @@ fn memory_violated() {
 #[test]
 fn stack_obeyed() {
     let function = compile("deep_recursion");
-    let result = run(
-        &function,
-        Call {
-            env: &[("DEPTH", "500")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&function, &[("DEPTH", "500")]);
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     assert_eq!(result.user["depth"], serde_json::json!(500));
 }
@@ -147,13 +135,7 @@ fn stack_obeyed() {
 #[test]
 fn stack_violated() {
     let function = compile("deep_recursion");
-    let result = run(
-        &function,
-        Call {
-            env: &[("DEPTH", "10000000")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&function, &[("DEPTH", "10000000")]);
     let error = result.error.expect("error");
     assert_eq!(error.kind, ErrorKind::StackOverflow, "{error:?}");
     assert_healthy();
@@ -162,13 +144,7 @@ fn stack_violated() {
 #[test]
 fn output_obeyed() {
     let function = compile("big_output");
-    let result = run(
-        &function,
-        Call {
-            env: &[("KB", "512")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&function, &[("KB", "512")]);
     assert_eq!(result.outcome, Outcome::Allow);
     assert_eq!(result.user["blob"].as_str().map(str::len), Some(512 * 1024));
 }
@@ -176,13 +152,7 @@ fn output_obeyed() {
 #[test]
 fn output_violated() {
     let function = compile("big_output");
-    let result = run(
-        &function,
-        Call {
-            env: &[("KB", "1100")],
-            ..Call::default()
-        },
-    );
+    let result = run_env(&function, &[("KB", "1100")]);
     assert_eq!(result.error.expect("error").kind, ErrorKind::OutputTooLarge);
     assert_healthy();
 }

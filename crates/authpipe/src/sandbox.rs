@@ -174,6 +174,18 @@ fn memory_of(caller: &mut Caller<'_, CallState>) -> Option<Memory> {
     caller.data().memory
 }
 
+/// Writes `bytes` at `ptr` in the guest's memory; the WASI errno to return.
+fn write_to_guest(caller: &mut Caller<'_, CallState>, ptr: i32, bytes: &[u8]) -> i32 {
+    let Some(memory) = memory_of(caller) else {
+        return ERRNO_FAULT;
+    };
+    if write_bytes(memory.data_mut(caller), ptr as u32, bytes) {
+        ERRNO_SUCCESS
+    } else {
+        ERRNO_FAULT
+    }
+}
+
 fn read_u32(mem: &[u8], ptr: u32) -> Option<u32> {
     let start = ptr as usize;
     let bytes = mem.get(start..start.checked_add(4)?)?;
@@ -333,14 +345,9 @@ fn environ_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i3
 }
 
 fn zero_sizes(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
-    let Some(memory) = memory_of(&mut caller) else {
-        return ERRNO_FAULT;
-    };
-    let mem = memory.data_mut(&mut caller);
-    if write_bytes(mem, count as u32, &[0; 4]) && write_bytes(mem, size as u32, &[0; 4]) {
-        ERRNO_SUCCESS
-    } else {
-        ERRNO_FAULT
+    match write_to_guest(&mut caller, count, &[0; 4]) {
+        ERRNO_SUCCESS => write_to_guest(&mut caller, size, &[0; 4]),
+        errno => errno,
     }
 }
 
@@ -353,36 +360,14 @@ fn clock_time_get(mut caller: Caller<'_, CallState>, id: i32, _precision: i64, t
         1..=3 => ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64,
         _ => return ERRNO_INVAL,
     };
-    let Some(memory) = memory_of(&mut caller) else {
-        return ERRNO_FAULT;
-    };
-    if write_bytes(
-        memory.data_mut(&mut caller),
-        time as u32,
-        &nanos.to_le_bytes(),
-    ) {
-        ERRNO_SUCCESS
-    } else {
-        ERRNO_FAULT
-    }
+    write_to_guest(&mut caller, time, &nanos.to_le_bytes())
 }
 
 fn clock_res_get(mut caller: Caller<'_, CallState>, id: i32, res: i32) -> i32 {
     if !(0..=3).contains(&id) {
         return ERRNO_INVAL;
     }
-    let Some(memory) = memory_of(&mut caller) else {
-        return ERRNO_FAULT;
-    };
-    if write_bytes(
-        memory.data_mut(&mut caller),
-        res as u32,
-        &1u64.to_le_bytes(),
-    ) {
-        ERRNO_SUCCESS
-    } else {
-        ERRNO_FAULT
-    }
+    write_to_guest(&mut caller, res, &1u64.to_le_bytes())
 }
 
 fn fd_fdstat_get(mut caller: Caller<'_, CallState>, fd: i32, stat: i32) -> i32 {
@@ -394,14 +379,7 @@ fn fd_fdstat_get(mut caller: Caller<'_, CallState>, fd: i32, stat: i32) -> i32 {
     record[0] = 2;
     let rights: u64 = if fd == 0 { 1 << 1 } else { 1 << 6 }; // fd_read / fd_write
     record[8..16].copy_from_slice(&rights.to_le_bytes());
-    let Some(memory) = memory_of(&mut caller) else {
-        return ERRNO_FAULT;
-    };
-    if write_bytes(memory.data_mut(&mut caller), stat as u32, &record) {
-        ERRNO_SUCCESS
-    } else {
-        ERRNO_FAULT
-    }
+    write_to_guest(&mut caller, stat, &record)
 }
 
 /// Adds the WASI functions the engine may import to `linker`.
