@@ -120,3 +120,31 @@ fn unique() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
+
+/// Runs a compiled function's `.wasm` under wasmtime-wasi's standard WASI
+/// preview-1 host, the way `wasmtime run FN.wasm < input.json` does, and
+/// returns what it printed on stdout.
+pub fn run_under_stock_wasi(
+    wasm: &[u8],
+    env: &[(&str, &str)],
+    input: &str,
+) -> anyhow::Result<Vec<u8>> {
+    use wasmtime_wasi::p2::pipe::{MemoryInputPipe, MemoryOutputPipe};
+    let engine = wasmtime::Engine::default();
+    let module = wasmtime::Module::new(&engine, wasm)?;
+    let mut linker = wasmtime::Linker::new(&engine);
+    wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |ctx| ctx)?;
+    let stdout = MemoryOutputPipe::new(4 << 20);
+    let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+        .stdin(MemoryInputPipe::new(input.as_bytes().to_vec()))
+        .stdout(stdout.clone())
+        .envs(env)
+        .build_p1();
+    let mut store = wasmtime::Store::new(&engine, wasi);
+    let instance = linker.instantiate(&mut store, &module)?;
+    instance
+        .get_typed_func::<(), ()>(&mut store, "_start")?
+        .call(&mut store, ())?;
+    drop(store);
+    Ok(stdout.contents().to_vec())
+}

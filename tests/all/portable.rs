@@ -2,54 +2,61 @@
 //! stock Wasmtime (wasmtime-py), and a reloaded snapshot behaves the same.
 
 use authpipe::Outcome;
-use authpipe_tests::{Call, INPUT, compile, run, runtime, temp_dir};
+use authpipe_tests::{Call, INPUT, compile, run, run_under_stock_wasi, runtime, temp_dir};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-fn python_has_wasmtime() -> bool {
-    Command::new("python3")
-        .args(["-c", "import wasmtime"])
-        .status()
-        .is_ok_and(|s| s.success())
+#[test]
+fn snapshot_runs_under_the_standard_wasi_host() {
+    let function = compile("deny");
+    for (domain, outcome) in [("example.com", "allow"), ("corp.example", "deny")] {
+        let stdout =
+            run_under_stock_wasi(function.snapshot(), &[("ALLOWED_DOMAIN", domain)], INPUT)
+                .expect("runs");
+        let result: serde_json::Value =
+            serde_json::from_slice(&stdout).expect("result JSON on stdout");
+        assert_eq!(result["outcome"], outcome, "{result}");
+    }
 }
 
 #[test]
-fn snapshot_runs_under_stock_wasmtime() {
-    if !python_has_wasmtime() {
-        // `just setup` installs it; in CI its absence is a failure.
+fn snapshot_file_runs_under_stock_wasmtime_py() {
+    // An independent runtime binary (wasmtime-py), fed the file on disk.
+    if !Command::new("python3")
+        .args(["-c", "import wasmtime"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
         assert!(
             std::env::var_os("CI").is_none(),
-            "python3 -m pip install wasmtime (just setup) is required in CI"
+            "`just setup` installs wasmtime-py; CI must have it"
         );
         eprintln!("skipping: python3 wasmtime module not installed (run `just setup`)");
         return;
     }
     let function = compile("deny");
-    let dir = temp_dir("stock");
-    let wasm = dir.join("deny.wasm");
+    let wasm = temp_dir("stock").join("deny.wasm");
     std::fs::write(&wasm, function.snapshot()).unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stock/run_wasi.py");
-    for (domain, outcome) in [("example.com", "allow"), ("corp.example", "deny")] {
-        let mut child = Command::new("python3")
-            .arg(&script)
-            .arg(&wasm)
-            .arg(format!("ALLOWED_DOMAIN={domain}"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("python3");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(INPUT.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
-        assert!(output.status.success());
-        let result: serde_json::Value =
-            serde_json::from_slice(&output.stdout).expect("result JSON on stdout");
-        assert_eq!(result["outcome"], outcome, "{result}");
-    }
+    let mut child = Command::new("python3")
+        .arg(&script)
+        .arg(&wasm)
+        .arg("ALLOWED_DOMAIN=example.com")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(INPUT.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let result: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("result JSON on stdout");
+    assert_eq!(result["outcome"], "allow", "{result}");
 }
 
 #[test]

@@ -107,6 +107,19 @@ impl Runtime {
         Ok(self.load(name, &snapshot)?)
     }
 
+    /// [`Runtime::compile`] on tokio's blocking pool, so the reactor never
+    /// waits on a compile (milliseconds, or about a second for the very first
+    /// one without a warm cache).
+    pub async fn compile_async(&self, name: &str, source: &str) -> Result<Function, CompileError> {
+        let (runtime, name, source) = (self.clone(), name.to_string(), source.to_string());
+        match tokio::task::spawn_blocking(move || runtime.compile(&name, &source)).await {
+            Ok(result) => result,
+            Err(e) => Err(CompileError::Internal(
+                anyhow::Error::new(e).context("the compile task failed"),
+            )),
+        }
+    }
+
     /// Compiles `source` into a self-contained snapshot `.wasm` (what
     /// `authpipe compile-function` writes).
     pub fn snapshot(&self, name: &str, source: &str) -> Result<Vec<u8>, CompileError> {
