@@ -115,6 +115,16 @@ pub fn temp_dir(label: &str) -> PathBuf {
     dir
 }
 
+/// An on-disk cache shared by the servers of one test run.
+pub fn shared_cache_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target dir")
+        .join("test-tmp")
+        .join("shared-cache")
+}
+
 fn unique() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -147,4 +157,192 @@ pub fn run_under_stock_wasi(
         .call(&mut store, ())?;
     drop(store);
     Ok(stdout.contents().to_vec())
+}
+
+/// A real `authpipe serve` process on 127.0.0.1 (ephemeral port), with its
+/// own project directory. Killed (SIGTERM) when dropped.
+pub struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The project directory (holds authpipe.toml).
+    pub dir: PathBuf,
+    stderr: Arc<std::sync::Mutex<String>>,
+    agent: ureq::Agent,
+}
+
+/// An HTTP answer: status, headers of interest and body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+    pub retry_after: Option<String>,
+    pub request_id: Option<String>,
+    pub content_type: Option<String>,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// Writes a project: `authpipe.toml` with `config`, and `functions/NAME.js`
+/// for each `(NAME, source)`.
+pub fn write_project(label: &str, config: &str, functions: &[(&str, &str)]) -> PathBuf {
+    let dir = temp_dir(label);
+    std::fs::create_dir_all(dir.join("functions")).unwrap();
+    std::fs::write(dir.join("authpipe.toml"), config).unwrap();
+    for (name, source) in functions {
+        std::fs::write(dir.join("functions").join(format!("{name}.js")), source).unwrap();
+    }
+    dir
+}
+
+impl Server {
+    /// Starts `authpipe serve` on the project in `dir` with extra process
+    /// environment `env`; panics with the server's stderr if it does not
+    /// become ready.
+    pub fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        match Server::try_start(dir, env) {
+            Ok(server) => server,
+            Err(stderr) => panic!("the server did not start:\n{stderr}"),
+        }
+    }
+
+    /// Like [`Server::start`], but returns the server's stderr (and exit) on
+    /// failure.
+    pub fn try_start(dir: &Path, env: &[(&str, &str)]) -> Result<Server, String> {
+        use std::io::BufRead;
+        let mut command = std::process::Command::new(authpipe_bin());
+        command
+            .args(["serve", "--config"])
+            .arg(dir.join("authpipe.toml"))
+            .args(["--listen", "127.0.0.1:0"])
+            .env("AUTHPIPE_CACHE_DIR", shared_cache_dir())
+            .env("AUTHPIPE_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("authpipe serve starts");
+        let stderr = Arc::new(std::sync::Mutex::new(String::new()));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let reader = std::io::BufReader::new(child.stderr.take().unwrap());
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in reader.lines().map_while(Result::ok) {
+                if let Some(rest) = line.strip_prefix("authpipe: listening on ") {
+                    let base = rest
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let _ = ready_tx.send(base);
+                }
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
+        });
+        match ready_rx.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(base) => Ok(Server {
+                child,
+                base,
+                dir: dir.to_path_buf(),
+                stderr,
+                agent: ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .build()
+                    .into(),
+            }),
+            Err(_) => {
+                let status = child.wait().ok();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                Err(format!("exit {status:?}\n{}", stderr.lock().unwrap()))
+            }
+        }
+    }
+
+    /// Everything the server wrote on stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// GET `path`.
+    pub fn get(&self, path: &str, token: Option<&str>) -> Answer {
+        let mut request = self.agent.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        answer(request.call())
+    }
+
+    /// POST `body` to `path`.
+    pub fn post(&self, path: &str, body: &str, token: Option<&str>) -> Answer {
+        let mut request = self
+            .agent
+            .post(format!("{}{path}", self.base))
+            .header("Content-Type", "application/json");
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        answer(request.send(body))
+    }
+
+    /// Sends `signal` (e.g. "HUP", "TERM") to the server.
+    pub fn signal(&self, signal: &str) {
+        let status = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit (after a signal); its exit status.
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().expect("wait")
+    }
+}
+
+fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answer {
+    let mut response = result.expect("HTTP request");
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (retry_after, request_id, content_type) = (
+        header("retry-after"),
+        header("x-request-id"),
+        header("content-type"),
+    );
+    Answer {
+        status: response.status().as_u16(),
+        body: response.body_mut().read_to_string().unwrap_or_default(),
+        retry_after,
+        request_id,
+        content_type,
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = std::process::Command::new("kill")
+                .arg(self.child.id().to_string())
+                .status();
+        }
+        let _ = self.child.wait();
+    }
 }

@@ -6,3 +6,4 @@ mod isolation;
 mod limits;
 mod pipeline;
 mod portable;
+mod server;

@@ -6,8 +6,8 @@ use authpipe::{CompileError, Function, Runtime, RuntimeConfig};
 use std::path::Path;
 use std::process::ExitCode;
 
-/// The runtime, with the on-disk cache unless disabled.
-pub fn runtime(cache: &CacheArgs) -> Result<Runtime> {
+/// Runtime settings: the on-disk cache unless disabled.
+pub fn runtime_config(cache: &CacheArgs) -> RuntimeConfig {
     let mut config = RuntimeConfig::default();
     let dir = cache
         .cache_dir
@@ -16,7 +16,12 @@ pub fn runtime(cache: &CacheArgs) -> Result<Runtime> {
     if let Some(dir) = dir.filter(|_| !cache.no_cache) {
         config.cache_dir(dir);
     }
-    Runtime::with_config(&config)
+    config
+}
+
+/// The runtime, with the on-disk cache unless disabled.
+pub fn runtime(cache: &CacheArgs) -> Result<Runtime> {
+    Runtime::with_config(&runtime_config(cache))
 }
 
 /// The function's name: the file name without its extension.

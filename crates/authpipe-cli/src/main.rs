@@ -53,6 +53,20 @@ enum Command {
         #[command(flatten)]
         call: CallArgs,
     },
+    /// Serve the HTTP API for the functions of an authpipe.toml.
+    ///
+    /// POST /v1/pipelines/{trigger}, POST /v1/functions/{name}/invoke,
+    /// GET /v1/functions, GET /healthz, GET /metrics, POST /v1/admin/reload.
+    /// SIGHUP reloads the configuration; SIGINT/SIGTERM shut down gracefully.
+    /// Logs go to stderr (filter with AUTHPIPE_LOG, e.g. `warn`).
+    Serve {
+        /// The configuration file.
+        #[arg(long, short, default_value = "authpipe.toml", env = "AUTHPIPE_CONFIG")]
+        config: PathBuf,
+        /// Listen address, overriding `[server] listen`.
+        #[arg(long, value_name = "ADDR", env = "AUTHPIPE_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+    },
     /// Measure per-invocation latency, throughput and fuel of one function.
     ///
     /// Every call runs on a fresh instance; compile time is measured
@@ -146,8 +160,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if let Command::Serve { config, listen } = cli.command {
+        return serve(&cli.cache, config, listen);
+    }
     let runtime = load::runtime(&cli.cache)?;
     match cli.command {
+        Command::Serve { .. } => unreachable!("handled above"),
         Command::CompileFunction { source, output } => {
             let output = output.unwrap_or_else(|| source.with_extension("wasm"));
             let text = load::read_source(&source)?;
@@ -186,4 +204,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => bench::run(&runtime, &function, &call, calls, json),
     }
+}
+
+fn serve(
+    cache: &CacheArgs,
+    config_path: PathBuf,
+    listen: Option<std::net::SocketAddr>,
+) -> Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AUTHPIPE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let options = authpipe_server::ServeOptions {
+        config_path,
+        listen,
+        runtime: load::runtime_config(cache),
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?
+        .block_on(authpipe_server::serve(options))?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -82,15 +82,51 @@ impl ModuleCache {
     }
 
     fn store(&self, path: &std::path::Path, module: &Module) -> Result<()> {
-        let dir = path.parent().context("cache path has no directory")?;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let bytes = module.serialize()?;
-        // Write then rename, so a reader never sees half a file.
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
-        Ok(())
+        write_atomically(path, &module.serialize()?)
     }
+
+    /// Where the snapshot of `source` (compiled as `file`) is kept, when
+    /// there is a cache directory. The key covers the engine, so a new
+    /// engine never reuses an old snapshot.
+    pub fn snapshot_path(&self, file: &str, source: &str) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        let mut hasher = Sha256::new();
+        hasher.update(engine_digest());
+        hasher.update(file.as_bytes());
+        hasher.update([0]);
+        hasher.update(source.as_bytes());
+        let hex: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Some(dir.join(format!("{CACHE_FORMAT}-snapshot-{hex}.wasm")))
+    }
+
+    /// Keeps a snapshot for [`ModuleCache::snapshot_path`]; failures are
+    /// only logged (the cache is an optimisation).
+    pub fn store_snapshot(&self, path: &std::path::Path, snapshot: &[u8]) {
+        if let Err(e) = write_atomically(path, snapshot) {
+            tracing::warn!(path = %path.display(), error = %e, "could not write the snapshot cache");
+        }
+    }
+}
+
+/// SHA-256 of the engine module, computed once.
+fn engine_digest() -> &'static [u8; 32] {
+    static DIGEST: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
+    DIGEST.get_or_init(|| Sha256::digest(crate::runtime::ENGINE_WASM).into())
+}
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// reader never sees half a file.
+fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().context("cache path has no directory")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
 }
 
 fn compile(engine: &Engine, wasm: &[u8]) -> Result<Module> {

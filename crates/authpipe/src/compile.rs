@@ -102,8 +102,26 @@ impl Runtime {
     ///
     /// `name` is also the file name in stack traces and error positions
     /// (`name.js` is used when `name` has no extension).
+    ///
+    /// With an on-disk cache ([`crate::RuntimeConfig::cache_dir`]), the
+    /// snapshot of an unchanged source is reused across processes.
     pub fn compile(&self, name: &str, source: &str) -> Result<Function, CompileError> {
+        let cached = self.inner.modules.snapshot_path(&file_name(name), source);
+        if let Some((path, snapshot)) = cached
+            .as_ref()
+            .and_then(|p| Some((p, std::fs::read(p).ok()?)))
+        {
+            match self.load(name, &snapshot) {
+                Ok(function) => return Ok(function),
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached snapshot")
+                }
+            }
+        }
         let snapshot = self.snapshot(name, source)?;
+        if let Some(path) = &cached {
+            self.inner.modules.store_snapshot(path, &snapshot);
+        }
         Ok(self.load(name, &snapshot)?)
     }
 

@@ -45,6 +45,15 @@ impl Stage {
     pub fn run_blocking(&self, input: &[u8]) -> InvocationResult {
         run_stages(std::slice::from_ref(self), input)
     }
+
+    /// [`Stage::run_blocking`] on tokio's blocking pool.
+    pub async fn run(&self, input: Vec<u8>) -> InvocationResult {
+        let stage = self.clone();
+        match tokio::task::spawn_blocking(move || stage.run_blocking(&input)).await {
+            Ok(result) => result,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
 }
 
 /// Ordered stages of one trigger.

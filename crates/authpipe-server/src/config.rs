@@ -1,0 +1,574 @@
+//! `authpipe.toml`: parsing and validation.
+//!
+//! Every problem is reported as `FILE:LINE:COL: message`, quoting the bad
+//! value, and nothing is started with a broken configuration.
+
+use authpipe::{Limits, OnError};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::Spanned;
+
+/// Default address of the HTTP API (loopback only).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// Default cap on a request body, in bytes (the input JSON cap).
+pub const DEFAULT_MAX_BODY_BYTES: usize = authpipe::MAX_INPUT_BYTES;
+/// Default number of pipeline/function invocations served at once; more
+/// are answered with 503.
+pub const DEFAULT_MAX_CONCURRENT_INVOCATIONS: usize = 128;
+/// Default number of `async = true` invocations that may be waiting or
+/// running; more are dropped (and counted).
+pub const DEFAULT_MAX_ASYNC_QUEUE: usize = 1024;
+/// How many `async = true` invocations run at once (the rest wait in the
+/// async queue).
+pub const ASYNC_CONCURRENCY: usize = 16;
+/// Default grace period for async invocations at shutdown.
+pub const DEFAULT_ASYNC_GRACE: Duration = Duration::from_secs(5);
+
+/// A trigger: the point in the authentication flow a pipeline runs at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Trigger {
+    /// Before a user is created.
+    PreRegister,
+    /// After a user was created.
+    PostRegister,
+    /// Before a sign-in is accepted.
+    PreAuthentication,
+    /// After a sign-in succeeded.
+    PostAuthentication,
+    /// Before an OIDC ID token is issued.
+    PreOidcIdTokenIssued,
+    /// Before an OIDC access token is issued.
+    PreOidcAccessTokenIssued,
+    /// Before user info is completed.
+    PreCompleteUserInfo,
+}
+
+impl Trigger {
+    /// Every trigger, in flow order.
+    pub const ALL: [Trigger; 7] = [
+        Trigger::PreRegister,
+        Trigger::PostRegister,
+        Trigger::PreAuthentication,
+        Trigger::PostAuthentication,
+        Trigger::PreOidcIdTokenIssued,
+        Trigger::PreOidcAccessTokenIssued,
+        Trigger::PreCompleteUserInfo,
+    ];
+
+    /// The canonical (kebab-case) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::PreRegister => "pre-register",
+            Trigger::PostRegister => "post-register",
+            Trigger::PreAuthentication => "pre-authentication",
+            Trigger::PostAuthentication => "post-authentication",
+            Trigger::PreOidcIdTokenIssued => "pre-oidc-id-token-issued",
+            Trigger::PreOidcAccessTokenIssued => "pre-oidc-access-token-issued",
+            Trigger::PreCompleteUserInfo => "pre-complete-user-info",
+        }
+    }
+
+    /// Parses a canonical name or an Authing alias (`PRE_REGISTER`).
+    pub fn parse(name: &str) -> Option<Trigger> {
+        let canonical = name.to_ascii_lowercase().replace('_', "-");
+        Trigger::ALL.into_iter().find(|t| t.as_str() == canonical)
+    }
+}
+
+impl std::fmt::Display for Trigger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A configuration problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}:{line}:{column}: {message}", file.display())]
+pub struct ConfigError {
+    /// The file with the problem.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong, quoting the bad value.
+    pub message: String,
+}
+
+/// The `[server]` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Where the HTTP API listens.
+    pub listen: SocketAddr,
+    /// Name of the environment variable holding the API token; when it is
+    /// set and non-empty, requests need `Authorization: Bearer <token>`.
+    pub api_token_env: Option<String>,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Invocations served at once before answering 503.
+    pub max_concurrent_invocations: usize,
+    /// Async invocations waiting or running before new ones are dropped.
+    pub max_async_queue: usize,
+    /// How long shutdown waits for async invocations.
+    pub async_grace: Duration,
+}
+
+/// One `[[function]]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionConfig {
+    /// Unique name.
+    pub name: String,
+    /// Path of the source, resolved against the config file's directory.
+    pub source_path: PathBuf,
+    /// The JavaScript source.
+    pub source: String,
+    /// Triggers whose pipelines include it.
+    pub triggers: Vec<Trigger>,
+    /// Position within a trigger (ascending).
+    pub order: i64,
+    /// Disabled functions are skipped by pipelines (still invocable by name).
+    pub enabled: bool,
+    /// Runs after the response; the result is only logged and counted.
+    pub is_async: bool,
+    /// Its limits.
+    pub limits: Limits,
+    /// What an error in it does to its pipeline.
+    pub on_error: OnError,
+    /// Line of its `[[function]]` table, for later error messages.
+    pub line: usize,
+}
+
+/// A validated `authpipe.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// `[server]`.
+    pub server: ServerConfig,
+    /// `[env]`, with `from_env` secrets resolved.
+    pub env: Vec<(String, String)>,
+    /// `[fetch] allow` patterns (validated; used by `fetch`).
+    pub fetch_allow: Vec<String>,
+    /// `[[function]]`s in file order.
+    pub functions: Vec<FunctionConfig>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    env: BTreeMap<String, Spanned<RawEnvValue>>,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default, rename = "function")]
+    functions: Vec<Spanned<RawFunction>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    api_token_env: Option<Spanned<String>>,
+    max_body_bytes: Option<Spanned<i64>>,
+    max_concurrent_invocations: Option<Spanned<i64>>,
+    max_async_queue: Option<Spanned<i64>>,
+    async_grace_ms: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawEnvValue {
+    Text(String),
+    Integer(i64),
+    Float(f64),
+    Bool(bool),
+    FromEnv(RawFromEnv),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFromEnv {
+    from_env: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    #[serde(default)]
+    allow: Vec<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    name: Spanned<String>,
+    source: Spanned<String>,
+    #[serde(default)]
+    triggers: Vec<Spanned<String>>,
+    #[serde(default)]
+    order: i64,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default, rename = "async")]
+    is_async: bool,
+    timeout_ms: Option<Spanned<i64>>,
+    fuel: Option<Spanned<i64>>,
+    memory_mb: Option<Spanned<i64>>,
+    on_error: Option<Spanned<String>>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Converts byte offsets into line/column errors for one file.
+struct Locator<'a> {
+    file: &'a Path,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn at(&self, offset: usize, message: impl Into<String>) -> ConfigError {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        ConfigError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    fn span<T>(&self, value: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+        self.at(value.span().start, message)
+    }
+
+    fn line_of<T>(&self, value: &Spanned<T>) -> usize {
+        self.text[..value.span().start.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+}
+
+impl Config {
+    /// Reads and validates the configuration at `path`, loading every
+    /// function's source. `lookup_env` resolves `from_env` secrets and the
+    /// API token (normally `std::env::var`).
+    pub fn load(
+        path: &Path,
+        lookup_env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            line: 1,
+            column: 1,
+            message: format!("cannot read the configuration: {e}"),
+        })?;
+        Config::parse(path, &text, lookup_env)
+    }
+
+    /// Validates configuration `text` as if read from `path` (relative
+    /// source paths resolve against its directory).
+    pub fn parse(
+        path: &Path,
+        text: &str,
+        lookup_env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let at = Locator { file: path, text };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            at.at(offset, e.message().trim_end().to_string())
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Ok(Config {
+            path: path.to_path_buf(),
+            server: server(&at, raw.server)?,
+            env: environment(&at, raw.env, lookup_env)?,
+            fetch_allow: fetch_allow(&at, raw.fetch)?,
+            functions: functions(&at, base, raw.functions)?,
+        })
+    }
+}
+
+fn server(at: &Locator<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError> {
+    let listen = match &raw.listen {
+        None => DEFAULT_LISTEN.parse().expect("valid default"),
+        Some(value) => value.get_ref().parse().map_err(|_| {
+            at.span(
+                value,
+                format!(
+                    "listen = {:?} is not an address like \"127.0.0.1:8080\"",
+                    value.get_ref()
+                ),
+            )
+        })?,
+    };
+    let count = |value: &Option<Spanned<i64>>,
+                 name: &str,
+                 default: usize,
+                 max: i64|
+     -> Result<usize, ConfigError> {
+        match value {
+            None => Ok(default),
+            Some(v) if (1..=max).contains(v.get_ref()) => Ok(*v.get_ref() as usize),
+            Some(v) => Err(at.span(
+                v,
+                format!(
+                    "{name} = {} is out of range: expected 1..={max}",
+                    v.get_ref()
+                ),
+            )),
+        }
+    };
+    let api_token_env = match raw.api_token_env {
+        Some(name) if name.get_ref().is_empty() => {
+            return Err(at.span(&name, "api_token_env must name a variable"));
+        }
+        other => other.map(Spanned::into_inner),
+    };
+    Ok(ServerConfig {
+        listen,
+        api_token_env,
+        max_body_bytes: count(
+            &raw.max_body_bytes,
+            "max_body_bytes",
+            DEFAULT_MAX_BODY_BYTES,
+            64 << 20,
+        )?,
+        max_concurrent_invocations: count(
+            &raw.max_concurrent_invocations,
+            "max_concurrent_invocations",
+            DEFAULT_MAX_CONCURRENT_INVOCATIONS,
+            4096,
+        )?,
+        max_async_queue: count(
+            &raw.max_async_queue,
+            "max_async_queue",
+            DEFAULT_MAX_ASYNC_QUEUE,
+            100_000,
+        )?,
+        async_grace: Duration::from_millis(count(
+            &raw.async_grace_ms,
+            "async_grace_ms",
+            DEFAULT_ASYNC_GRACE.as_millis() as usize,
+            600_000,
+        )? as u64),
+    })
+}
+
+fn environment(
+    at: &Locator<'_>,
+    raw: BTreeMap<String, Spanned<RawEnvValue>>,
+    lookup_env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut env = Vec::new();
+    for (key, value) in raw {
+        if key.is_empty() || key.contains(['=', '\0']) {
+            return Err(at.span(
+                &value,
+                format!("env name {key:?} must be non-empty, without '=' or NUL"),
+            ));
+        }
+        let text = match value.get_ref() {
+            RawEnvValue::Text(text) => text.clone(),
+            RawEnvValue::Integer(n) => n.to_string(),
+            RawEnvValue::Float(n) => n.to_string(),
+            RawEnvValue::Bool(b) => b.to_string(),
+            RawEnvValue::FromEnv(from) => lookup_env(&from.from_env).ok_or_else(|| {
+                at.span(
+                    &value,
+                    format!(
+                        "env {key}: the process environment variable {:?} is not set",
+                        from.from_env
+                    ),
+                )
+            })?,
+        };
+        if text.contains('\0') {
+            return Err(at.span(&value, format!("env {key}: the value contains a NUL byte")));
+        }
+        env.push((key, text));
+    }
+    Ok(env)
+}
+
+fn fetch_allow(at: &Locator<'_>, raw: RawFetch) -> Result<Vec<String>, ConfigError> {
+    raw.allow
+        .into_iter()
+        .map(|pattern| {
+            let text = pattern.get_ref();
+            let rest = text
+                .strip_prefix("https://")
+                .or_else(|| text.strip_prefix("http://"));
+            match rest {
+                Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(text.clone()),
+                _ => Err(at.span(
+                    &pattern,
+                    format!("fetch allow pattern {text:?} must look like \"https://host/path*\""),
+                )),
+            }
+        })
+        .collect()
+}
+
+fn limit<T>(
+    at: &Locator<'_>,
+    value: &Option<Spanned<i64>>,
+    set: impl FnOnce(u64) -> Result<T, authpipe::LimitError>,
+) -> Result<(), ConfigError> {
+    if let Some(value) = value {
+        let n = u64::try_from(*value.get_ref()).unwrap_or(0);
+        set(n).map_err(|e| at.span(value, e.to_string()))?;
+    }
+    Ok(())
+}
+
+fn functions(
+    at: &Locator<'_>,
+    base: &Path,
+    raw: Vec<Spanned<RawFunction>>,
+) -> Result<Vec<FunctionConfig>, ConfigError> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut functions = Vec::new();
+    for table in raw {
+        let line = at.line_of(&table);
+        let f = table.into_inner();
+        let name = f.name.get_ref().clone();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(at.span(
+                &f.name,
+                format!("function name {name:?} may only use letters, digits, '-', '_' and '.'"),
+            ));
+        }
+        if let Some(first) = seen.insert(name.clone(), line) {
+            return Err(at.span(
+                &f.name,
+                format!("duplicate function name {name:?} (first defined on line {first})"),
+            ));
+        }
+        let mut triggers = Vec::new();
+        for trigger in &f.triggers {
+            let parsed = Trigger::parse(trigger.get_ref()).ok_or_else(|| {
+                let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
+                at.span(
+                    trigger,
+                    format!(
+                        "unknown trigger {:?}; expected one of {}",
+                        trigger.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })?;
+            if !triggers.contains(&parsed) {
+                triggers.push(parsed);
+            }
+        }
+        let mut limits = Limits::default();
+        limit(at, &f.timeout_ms, |n| limits.timeout_ms(n).map(|_| ()))?;
+        limit(at, &f.fuel, |n| limits.fuel(n).map(|_| ()))?;
+        limit(at, &f.memory_mb, |n| {
+            limits.memory_mb(u32::try_from(n).unwrap_or(0)).map(|_| ())
+        })?;
+        let on_error = match f.on_error.as_ref().map(|v| v.get_ref().as_str()) {
+            None | Some("deny") => OnError::Deny,
+            Some("skip") => OnError::Skip,
+            Some(other) => {
+                let value = f.on_error.as_ref().expect("matched Some");
+                return Err(at.span(
+                    value,
+                    format!("on_error = {other:?}; expected \"deny\" or \"skip\""),
+                ));
+            }
+        };
+        let source_path = base.join(f.source.get_ref());
+        let source = std::fs::read_to_string(&source_path).map_err(|e| {
+            at.span(
+                &f.source,
+                format!(
+                    "source = {:?}: cannot read {}: {e}",
+                    f.source.get_ref(),
+                    source_path.display()
+                ),
+            )
+        })?;
+        functions.push(FunctionConfig {
+            name,
+            source_path,
+            source,
+            triggers,
+            order: f.order,
+            enabled: f.enabled,
+            is_async: f.is_async,
+            limits,
+            on_error,
+            line,
+        });
+    }
+    Ok(functions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/nonexistent/authpipe.toml"), text, &|name| {
+            (name == "SECRET").then(|| "s3cret".to_string())
+        })
+    }
+
+    #[test]
+    fn triggers_accept_authing_aliases() {
+        assert_eq!(Trigger::parse("pre-register"), Some(Trigger::PreRegister));
+        assert_eq!(Trigger::parse("PRE_REGISTER"), Some(Trigger::PreRegister));
+        assert_eq!(
+            Trigger::parse("PRE_OIDC_ID_TOKEN_ISSUED"),
+            Some(Trigger::PreOidcIdTokenIssued)
+        );
+        assert_eq!(Trigger::parse("pre-login"), None);
+    }
+
+    #[test]
+    fn defaults_and_env() {
+        let config = parse("[env]\nA = \"x\"\nB = 3\nC = { from_env = \"SECRET\" }\n").unwrap();
+        assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(
+            config.env,
+            vec![
+                ("A".into(), "x".into()),
+                ("B".into(), "3".into()),
+                ("C".into(), "s3cret".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn errors_name_file_line_and_value() {
+        let err = parse("[server]\nlisten = \"127.0.0.1:8080\"\nbogus = 1\n").unwrap_err();
+        assert_eq!((err.line, err.column), (3, 1));
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/authpipe.toml:3:1: "),
+            "{err}"
+        );
+        assert!(err.message.contains("bogus"), "{err}");
+
+        let err = parse("[env]\nX = { from_env = \"MISSING\" }\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("MISSING"), "{err}");
+
+        let err = parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
+        assert!(err.message.contains("\"nowhere\""), "{err}");
+    }
+}

@@ -1,0 +1,170 @@
+//! The compiled set of functions and pipelines one configuration describes.
+//!
+//! A deployment is immutable; a reload builds a new one (reusing every
+//! function whose source and settings did not change) and swaps it in, so
+//! in-flight requests finish on the one they started with.
+
+use crate::config::{Config, FunctionConfig, Trigger};
+use anyhow::{Context, Result};
+use authpipe::{Environ, Function, Pipeline, Runtime, Stage};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+/// A configured, compiled function.
+#[derive(Debug, Clone)]
+pub struct DeployedFunction {
+    /// Its configuration.
+    pub config: FunctionConfig,
+    /// The stage that runs it (function, env, limits, on_error).
+    pub stage: Stage,
+    /// SHA-256 of its source, hex.
+    pub source_hash: String,
+}
+
+/// A trigger's pipeline: synchronous stages in order, then async ones.
+#[derive(Debug, Clone, Default)]
+pub struct TriggerPipeline {
+    /// Enabled `async = false` functions, ascending `order`.
+    pub sync: Pipeline,
+    /// Enabled `async = true` functions, ascending `order`.
+    pub background: Vec<Stage>,
+}
+
+/// Everything one configuration describes, compiled.
+#[derive(Debug)]
+pub struct Deployment {
+    /// The configuration.
+    pub config: Config,
+    /// Functions by name.
+    pub functions: BTreeMap<String, DeployedFunction>,
+    /// Pipelines by trigger (every trigger has one, possibly empty).
+    pub pipelines: HashMap<Trigger, TriggerPipeline>,
+    /// The API token in force, if any.
+    pub api_token: Option<String>,
+}
+
+/// How a deployment was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BuildStats {
+    /// Functions compiled (or loaded from the snapshot cache).
+    pub compiled: usize,
+    /// Functions reused unchanged from the previous deployment.
+    pub reused: usize,
+}
+
+fn source_hash(source: &str) -> String {
+    Sha256::digest(source.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Deployment {
+    /// Compiles `config`'s functions (concurrently, on the blocking pool),
+    /// reusing those of `previous` whose source is unchanged.
+    pub async fn build(
+        runtime: &Runtime,
+        config: Config,
+        previous: Option<&Deployment>,
+        api_token: Option<String>,
+    ) -> Result<(Deployment, BuildStats)> {
+        let env = Arc::new(Environ::new(config.env.iter().map(|(k, v)| (k, v)))?);
+        let mut stats = BuildStats::default();
+        let mut compiled: BTreeMap<String, Function> = BTreeMap::new();
+        let mut tasks = tokio::task::JoinSet::new();
+        for function in &config.functions {
+            let hash = source_hash(&function.source);
+            let reusable = previous
+                .and_then(|p| p.functions.get(&function.name))
+                .filter(|old| old.source_hash == hash)
+                .map(|old| old.stage.function.clone());
+            match reusable {
+                Some(old) => {
+                    stats.reused += 1;
+                    compiled.insert(function.name.clone(), old);
+                }
+                None => {
+                    stats.compiled += 1;
+                    let (runtime, function) = (runtime.clone(), function.clone());
+                    tasks.spawn(async move {
+                        let result = runtime
+                            .compile_async(&function.name, &function.source)
+                            .await;
+                        (function, result)
+                    });
+                }
+            }
+        }
+        let mut failures = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (function, result) = joined.context("a compile task failed")?;
+            match result {
+                Ok(compiled_function) => {
+                    compiled.insert(function.name.clone(), compiled_function);
+                }
+                Err(error) => failures.push(format!(
+                    "{}:{}: function {:?} ({}): {error}",
+                    config.path.display(),
+                    function.line,
+                    function.name,
+                    function.source_path.display()
+                )),
+            }
+        }
+        if !failures.is_empty() {
+            failures.sort();
+            anyhow::bail!("{}", failures.join("\n"));
+        }
+
+        let mut functions = BTreeMap::new();
+        for function in &config.functions {
+            let stage = Stage {
+                env: env.clone(),
+                limits: function.limits,
+                on_error: function.on_error,
+                ..Stage::new(compiled.remove(&function.name).expect("compiled above"))
+            };
+            functions.insert(
+                function.name.clone(),
+                DeployedFunction {
+                    config: function.clone(),
+                    stage,
+                    source_hash: source_hash(&function.source),
+                },
+            );
+        }
+        let pipelines = Trigger::ALL
+            .into_iter()
+            .map(|trigger| (trigger, pipeline_for(&config, &functions, trigger)))
+            .collect();
+        Ok((
+            Deployment {
+                config,
+                functions,
+                pipelines,
+                api_token,
+            },
+            stats,
+        ))
+    }
+}
+
+/// The enabled functions of `trigger`, ascending `order` (file order on ties).
+fn pipeline_for(
+    config: &Config,
+    functions: &BTreeMap<String, DeployedFunction>,
+    trigger: Trigger,
+) -> TriggerPipeline {
+    let mut members: Vec<&FunctionConfig> = config
+        .functions
+        .iter()
+        .filter(|f| f.enabled && f.triggers.contains(&trigger))
+        .collect();
+    members.sort_by_key(|f| f.order);
+    let stage = |f: &&FunctionConfig| functions[&f.name].stage.clone();
+    TriggerPipeline {
+        sync: Pipeline::new(members.iter().filter(|f| !f.is_async).map(stage).collect()),
+        background: members.iter().filter(|f| f.is_async).map(stage).collect(),
+    }
+}

@@ -1,0 +1,255 @@
+//! Counters for `GET /metrics`, in the Prometheus text format.
+
+use authpipe::{ErrorKind, InvocationResult};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+/// Upper bounds of the stage-latency histogram, in seconds.
+const LATENCY_BUCKETS: [f64; 12] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5,
+];
+
+#[derive(Default)]
+struct FunctionStats {
+    by_outcome: BTreeMap<&'static str, u64>,
+    buckets: [u64; LATENCY_BUCKETS.len()],
+    duration_sum_seconds: f64,
+    count: u64,
+    fuel: u64,
+    timeouts: u64,
+    denials: u64,
+}
+
+/// Process-wide counters.
+#[derive(Default)]
+pub struct Metrics {
+    functions: Mutex<BTreeMap<String, FunctionStats>>,
+    pipelines: Mutex<BTreeMap<(String, &'static str), u64>>,
+    http: Mutex<BTreeMap<u16, u64>>,
+    /// Async invocations waiting or running.
+    pub async_queue_depth: AtomicI64,
+    /// Async invocations dropped because the queue was full.
+    pub async_dropped: AtomicU64,
+    /// Requests refused with 503 because too many were in flight.
+    pub overloaded: AtomicU64,
+    reloads: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl Metrics {
+    /// Records every stage of `result`.
+    pub fn record_stages(&self, result: &InvocationResult) {
+        let mut functions = self.functions.lock().expect("metrics lock");
+        for stage in &result.stages {
+            let stats = functions.entry(stage.function.clone()).or_default();
+            *stats.by_outcome.entry(stage.outcome.as_str()).or_default() += 1;
+            let seconds = stage.duration_us as f64 / 1e6;
+            for (bucket, bound) in stats.buckets.iter_mut().zip(LATENCY_BUCKETS) {
+                if seconds <= bound {
+                    *bucket += 1;
+                }
+            }
+            stats.duration_sum_seconds += seconds;
+            stats.count += 1;
+            stats.fuel += stage.fuel;
+            match stage.error.as_ref().map(|e| e.kind) {
+                Some(ErrorKind::Timeout) => stats.timeouts += 1,
+                Some(ErrorKind::Denied) => stats.denials += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// Records a pipeline request's outcome.
+    pub fn record_pipeline(&self, trigger: &str, result: &InvocationResult) {
+        *self
+            .pipelines
+            .lock()
+            .expect("metrics lock")
+            .entry((trigger.to_string(), result.outcome.as_str()))
+            .or_default() += 1;
+    }
+
+    /// Records an HTTP response status.
+    pub fn record_http(&self, status: u16) {
+        *self
+            .http
+            .lock()
+            .expect("metrics lock")
+            .entry(status)
+            .or_default() += 1;
+    }
+
+    /// Records a reload attempt.
+    pub fn record_reload(&self, ok: bool) {
+        *self
+            .reloads
+            .lock()
+            .expect("metrics lock")
+            .entry(if ok { "ok" } else { "error" })
+            .or_default() += 1;
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::with_capacity(4096);
+        let functions = self.functions.lock().expect("metrics lock");
+        header(
+            &mut out,
+            "authpipe_invocations_total",
+            "counter",
+            "Function invocations by outcome.",
+        );
+        for (name, stats) in functions.iter() {
+            for (outcome, count) in &stats.by_outcome {
+                let _ = writeln!(
+                    out,
+                    "authpipe_invocations_total{{function=\"{}\",outcome=\"{outcome}\"}} {count}",
+                    escape(name)
+                );
+            }
+        }
+        header(
+            &mut out,
+            "authpipe_stage_duration_seconds",
+            "histogram",
+            "Wall-clock time of one stage.",
+        );
+        for (name, stats) in functions.iter() {
+            let name = escape(name);
+            for (count, bound) in stats.buckets.iter().zip(LATENCY_BUCKETS) {
+                let _ = writeln!(
+                    out,
+                    "authpipe_stage_duration_seconds_bucket{{function=\"{name}\",le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "authpipe_stage_duration_seconds_bucket{{function=\"{name}\",le=\"+Inf\"}} {}",
+                stats.count
+            );
+            let _ = writeln!(
+                out,
+                "authpipe_stage_duration_seconds_sum{{function=\"{name}\"}} {}",
+                stats.duration_sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "authpipe_stage_duration_seconds_count{{function=\"{name}\"}} {}",
+                stats.count
+            );
+        }
+        let per_function =
+            |out: &mut String, metric: &str, help: &str, value: fn(&FunctionStats) -> u64| {
+                header(out, metric, "counter", help);
+                for (name, stats) in functions.iter() {
+                    let _ = writeln!(
+                        out,
+                        "{metric}{{function=\"{}\"}} {}",
+                        escape(name),
+                        value(stats)
+                    );
+                }
+            };
+        per_function(
+            &mut out,
+            "authpipe_fuel_consumed_total",
+            "Fuel consumed by stages.",
+            |s| s.fuel,
+        );
+        per_function(
+            &mut out,
+            "authpipe_timeouts_total",
+            "Stages stopped by their wall-clock limit.",
+            |s| s.timeouts,
+        );
+        per_function(
+            &mut out,
+            "authpipe_denials_total",
+            "Stages that denied.",
+            |s| s.denials,
+        );
+        drop(functions);
+
+        header(
+            &mut out,
+            "authpipe_pipeline_requests_total",
+            "counter",
+            "Pipeline requests by trigger and outcome.",
+        );
+        for ((trigger, outcome), count) in self.pipelines.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                out,
+                "authpipe_pipeline_requests_total{{trigger=\"{trigger}\",outcome=\"{outcome}\"}} {count}"
+            );
+        }
+        header(
+            &mut out,
+            "authpipe_http_responses_total",
+            "counter",
+            "HTTP responses by status code.",
+        );
+        for (status, count) in self.http.lock().expect("metrics lock").iter() {
+            let _ = writeln!(
+                out,
+                "authpipe_http_responses_total{{status=\"{status}\"}} {count}"
+            );
+        }
+        header(
+            &mut out,
+            "authpipe_async_queue_depth",
+            "gauge",
+            "Async invocations waiting or running.",
+        );
+        let _ = writeln!(
+            out,
+            "authpipe_async_queue_depth {}",
+            self.async_queue_depth.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
+            "authpipe_async_dropped_total",
+            "counter",
+            "Async invocations dropped: queue full.",
+        );
+        let _ = writeln!(
+            out,
+            "authpipe_async_dropped_total {}",
+            self.async_dropped.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
+            "authpipe_overloaded_total",
+            "counter",
+            "Requests answered 503: too many in flight.",
+        );
+        let _ = writeln!(
+            out,
+            "authpipe_overloaded_total {}",
+            self.overloaded.load(Ordering::Relaxed)
+        );
+        header(
+            &mut out,
+            "authpipe_reloads_total",
+            "counter",
+            "Configuration reloads by result.",
+        );
+        for (result, count) in self.reloads.lock().expect("metrics lock").iter() {
+            let _ = writeln!(out, "authpipe_reloads_total{{result=\"{result}\"}} {count}");
+        }
+        out
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// Escapes a label value.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
