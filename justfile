@@ -2,6 +2,7 @@
 # One build profile everywhere (release): wasmtime is slow to compile twice.
 
 example := "templates/email-domain-allowlist"
+project := "templates/starter-project"
 authpipe := "./target/release/authpipe"
 
 # List the recipes.
@@ -20,8 +21,15 @@ build: setup
 test: build
     cargo test --release --workspace
 
-# Compile and run the bundled example function (allowed, then denied).
+# Serve the bundled example project (4 functions, 3 triggers) on 127.0.0.1:8080.
 run: build
+    @echo "In another terminal:"
+    @echo "  curl -s -X POST http://127.0.0.1:8080/v1/pipelines/pre-register -H 'content-type: application/json' -d @{{project}}/requests/pre-register.json"
+    @echo "  curl -s -X POST http://127.0.0.1:8080/v1/pipelines/pre-register -H 'content-type: application/json' -d @{{project}}/requests/pre-register-denied.json"
+    {{authpipe}} serve --config {{project}}/authpipe.toml
+
+# Compile and run the example function once with the CLI (allowed, then denied).
+run-once: build
     {{authpipe}} compile-function {{example}}/function.js -o target/email-domain-allowlist.wasm
     {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAIN=example.com
     {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/denied.json --env ALLOWED_DOMAIN=example.com
@@ -30,6 +38,10 @@ run: build
 bench n="20000": build
     {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAIN=example.com -n {{n}}
     {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAIN=example.com -n {{n}} --json
+
+# HTTP load figures: wrk on loopback against the 3-stage pre-register pipeline, start times, RSS.
+bench-http seconds="20" connections="16": build
+    bash scripts/bench-http.sh {{seconds}} {{connections}}
 
 # Formatting and clippy, warnings denied.
 lint: setup
