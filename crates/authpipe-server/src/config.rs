@@ -571,4 +571,67 @@ mod tests {
         let err = parse("[server]\nlisten = \"nowhere\"\n").unwrap_err();
         assert!(err.message.contains("\"nowhere\""), "{err}");
     }
+
+    /// A project directory with `functions/f.js`, and its config path.
+    fn project(config: &str) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("authpipe-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("functions")).unwrap();
+        std::fs::write(
+            dir.join("functions/f.js"),
+            "function pipe(u, c, cb) { cb(null, u, c) }",
+        )
+        .unwrap();
+        Config::parse(&dir.join("authpipe.toml"), config, &|_| None)
+    }
+
+    const FUNCTION: &str =
+        "[[function]]\nname = \"f\"\nsource = \"functions/f.js\"\ntriggers = [\"PRE_REGISTER\"]\n";
+
+    #[test]
+    fn functions_resolve_relative_to_the_config_file() {
+        let config = project(FUNCTION).unwrap();
+        let f = &config.functions[0];
+        assert_eq!(f.triggers, vec![Trigger::PreRegister]);
+        assert!(f.source.contains("function pipe"));
+        assert_eq!(
+            (f.order, f.enabled, f.is_async, f.on_error),
+            (0, true, false, OnError::Deny)
+        );
+    }
+
+    #[test]
+    fn function_problems_are_located() {
+        let duplicate = project(&format!("{FUNCTION}\n{FUNCTION}")).unwrap_err();
+        assert_eq!(duplicate.line, 7);
+        assert!(
+            duplicate
+                .message
+                .contains("duplicate function name \"f\" (first defined on line 1)"),
+            "{duplicate}"
+        );
+
+        let limit = project(&format!("{FUNCTION}timeout_ms = 0\n")).unwrap_err();
+        assert_eq!(limit.line, 5);
+        assert!(
+            limit.message.contains("timeout_ms = 0 is out of range"),
+            "{limit}"
+        );
+
+        let memory = project(&format!("{FUNCTION}memory_mb = 4096\n")).unwrap_err();
+        assert!(memory.message.contains("memory_mb = 4096"), "{memory}");
+
+        let missing =
+            project("[[function]]\nname = \"g\"\nsource = \"functions/missing.js\"\n").unwrap_err();
+        assert_eq!(missing.line, 3);
+        assert!(
+            missing.message.contains("functions/missing.js"),
+            "{missing}"
+        );
+
+        let policy = project(&format!("{FUNCTION}on_error = \"retry\"\n")).unwrap_err();
+        assert!(policy.message.contains("\"retry\""), "{policy}");
+
+        let unknown = project(&format!("{FUNCTION}colour = 1\n")).unwrap_err();
+        assert!(unknown.message.contains("colour"), "{unknown}");
+    }
 }
