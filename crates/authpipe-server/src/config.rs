@@ -574,7 +574,12 @@ mod tests {
 
     /// A project directory with `functions/f.js`, and its config path.
     fn project(config: &str) -> Result<Config, ConfigError> {
-        let dir = std::env::temp_dir().join(format!("authpipe-config-test-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let unique = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "authpipe-config-test-{}-{unique}",
+            std::process::id()
+        ));
         std::fs::create_dir_all(dir.join("functions")).unwrap();
         std::fs::write(
             dir.join("functions/f.js"),
