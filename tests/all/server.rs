@@ -333,30 +333,48 @@ fn a_hundred_concurrent_clients_are_all_answered_correctly() {
     }
 }
 
+/// Starts a `slow` invocation (busy for `ms`) in a thread, retrying while
+/// the server refuses it, and returns once the server reports it in flight.
+fn start_slow(
+    server: &std::sync::Arc<Server>,
+    ms: u64,
+) -> std::thread::JoinHandle<authpipe_tests::Answer> {
+    let busy = {
+        let server = server.clone();
+        std::thread::spawn(move || {
+            let input = format!(r#"{{"user":{{"id":"u1"}},"context":{{"ms":{ms}}}}}"#);
+            loop {
+                let answer = server.post("/v1/functions/slow/invoke", &input, None);
+                if answer.status != 503 {
+                    return answer;
+                }
+            }
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !server
+        .get("/metrics", None)
+        .body
+        .contains("authpipe_invocations_in_flight 1")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the slow invocation never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    busy
+}
+
 #[test]
 fn overload_is_answered_503_with_retry_after() {
     let server = std::sync::Arc::new(Server::start(
         &project("max_concurrent_invocations = 1"),
         &[],
     ));
-    let slow_input = r#"{"user":{"id":"u1"},"context":{"ms":1500}}"#;
-    let busy = {
-        let server = server.clone();
-        std::thread::spawn(move || server.post("/v1/functions/slow/invoke", slow_input, None))
-    };
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let refused = loop {
-        let answer = server.post("/v1/functions/b/invoke", INPUT, None);
-        if answer.status == 503 {
-            break answer;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never refused; last answer {}",
-            answer.status
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let busy = start_slow(&server, 1000);
+    let refused = server.post("/v1/functions/b/invoke", INPUT, None);
+    assert_eq!(refused.status, 503, "{}", refused.body);
     assert_eq!(refused.retry_after.as_deref(), Some("1"));
     let busy = busy.join().unwrap();
     assert_eq!(busy.status, 200, "the admitted request completes");
@@ -370,7 +388,7 @@ fn overload_is_answered_503_with_retry_after() {
         server
             .get("/metrics", None)
             .body
-            .contains("authpipe_overloaded_total")
+            .contains("authpipe_overloaded_total 1")
     );
 }
 
@@ -430,30 +448,18 @@ fn reload_picks_up_changes_and_keeps_serving_on_a_broken_config() {
 
 #[test]
 fn graceful_shutdown_finishes_in_flight_requests() {
-    let mut server = Server::start(&project(""), &[]);
-    let base = server.base.clone();
-    let in_flight = std::thread::spawn(move || {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
-            .post(format!("{base}/v1/functions/slow/invoke"))
-            .send(r#"{"user":{"id":"u1"},"context":{"ms":800}}"#)
-            .expect("answered");
-        (
-            response.status().as_u16(),
-            response.body_mut().read_to_string().unwrap(),
-        )
-    });
-    std::thread::sleep(Duration::from_millis(300));
+    let server = std::sync::Arc::new(Server::start(&project(""), &[]));
+    let in_flight = start_slow(&server, 1000);
     server.signal("TERM");
-    let (status, body) = in_flight.join().unwrap();
-    assert_eq!(status, 200, "{body}");
-    assert!(
-        body.contains("\"outcome\":\"allow\""),
-        "the slow function completed: {body}"
+    let answer = in_flight.join().unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.json()["outcome"],
+        "allow",
+        "the slow function completed: {}",
+        answer.body
     );
+    let mut server = std::sync::Arc::into_inner(server).expect("only owner");
     assert!(server.wait().success());
     assert!(server.stderr().contains("authpipe: stopped"));
 }

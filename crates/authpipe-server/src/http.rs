@@ -13,7 +13,7 @@ use crate::deployment::{BuildStats, Deployment};
 use crate::metrics::Metrics;
 use authpipe::{InvocationResult, OnError, Outcome, Runtime, Stage};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -33,6 +33,8 @@ pub struct AppState {
     /// Counters for `/metrics`.
     pub metrics: Metrics,
     invocations: Arc<Semaphore>,
+    /// The size of `invocations` (fixed at start).
+    max_invocations: usize,
     /// Async invocations waiting or running (the queue bound).
     async_slots: Arc<Semaphore>,
     /// Async invocations running.
@@ -53,6 +55,7 @@ impl AppState {
         let server = &deployment.config.server;
         Self {
             invocations: Arc::new(Semaphore::new(server.max_concurrent_invocations)),
+            max_invocations: server.max_concurrent_invocations,
             async_slots: Arc::new(Semaphore::new(server.max_async_queue)),
             async_running: Arc::new(Semaphore::new(crate::config::ASYNC_CONCURRENCY)),
             runtime,
@@ -196,7 +199,16 @@ where
     match segments.as_slice() {
         ["healthz"] => json_response(StatusCode::OK, &json!({"status": "ok"})),
         ["metrics"] => {
-            let mut response = Response::new(Full::new(Bytes::from(state.metrics.render())));
+            let in_flight = state.max_invocations
+                - state
+                    .invocations
+                    .available_permits()
+                    .min(state.max_invocations);
+            let text = format!(
+                "{}# HELP authpipe_invocations_in_flight Invocations being served now.\n# TYPE authpipe_invocations_in_flight gauge\nauthpipe_invocations_in_flight {in_flight}\n",
+                state.metrics.render()
+            );
+            let mut response = Response::new(Full::new(Bytes::from(text)));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
@@ -303,35 +315,40 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let cap = deployment.config.server.max_body_bytes;
-    let too_large = || {
-        error(
+    let mut body = std::pin::pin!(request.into_body());
+    let mut bytes = Vec::new();
+    let mut too_large = false;
+    let mut drained = 0usize;
+    // Read to the end even past the cap (up to DRAIN_LIMIT_BYTES), so that the
+    // 413 reaches the client instead of a reset connection.
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the request body: {}", e.into()),
+            )
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        if too_large || bytes.len() + data.len() > cap {
+            too_large = true;
+            bytes.clear();
+            drained += data.len();
+            if drained > DRAIN_LIMIT_BYTES {
+                break;
+            }
+        } else {
+            bytes.extend_from_slice(&data);
+        }
+    }
+    if too_large {
+        return Err(error(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body is over {cap} bytes"),
-        )
-    };
-    let declared = request
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > cap as u64) {
-        return Err(too_large());
+        ));
     }
-    let body = match Limited::new(request.into_body(), cap).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return Err(too_large());
-        }
-        Err(e) => {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {e}"),
-            ));
-        }
-    };
+    let body = bytes;
     let value: Value = serde_json::from_slice(&body).map_err(|e| {
         error(
             StatusCode::BAD_REQUEST,
@@ -348,8 +365,11 @@ where
             ));
         }
     }
-    Ok(body.to_vec())
+    Ok(body)
 }
+
+/// How much of an oversized body is read and discarded before answering 413.
+const DRAIN_LIMIT_BYTES: usize = 16 << 20;
 
 /// A slot among `max_concurrent_invocations`, or the 503 to send.
 fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, HttpResponse> {
