@@ -204,10 +204,7 @@ where
                     .invocations
                     .available_permits()
                     .min(state.max_invocations);
-            let text = format!(
-                "{}# HELP authpipe_invocations_in_flight Invocations being served now.\n# TYPE authpipe_invocations_in_flight gauge\nauthpipe_invocations_in_flight {in_flight}\n",
-                state.metrics.render()
-            );
+            let text = state.metrics.render(in_flight);
             let mut response = Response::new(Full::new(Bytes::from(text)));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -91,8 +91,9 @@ impl Metrics {
             .or_default() += 1;
     }
 
-    /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition; `in_flight` is the number of
+    /// invocations being served now.
+    pub fn render(&self, in_flight: usize) -> String {
         let mut out = String::with_capacity(4096);
         let functions = self.functions.lock().expect("metrics lock");
         header(
@@ -196,39 +197,36 @@ impl Metrics {
                 "authpipe_http_responses_total{{status=\"{status}\"}} {count}"
             );
         }
-        header(
-            &mut out,
-            "authpipe_async_queue_depth",
-            "gauge",
-            "Async invocations waiting or running.",
-        );
-        let _ = writeln!(
-            out,
-            "authpipe_async_queue_depth {}",
-            self.async_queue_depth.load(Ordering::Relaxed)
-        );
-        header(
-            &mut out,
-            "authpipe_async_dropped_total",
-            "counter",
-            "Async invocations dropped: queue full.",
-        );
-        let _ = writeln!(
-            out,
-            "authpipe_async_dropped_total {}",
-            self.async_dropped.load(Ordering::Relaxed)
-        );
-        header(
-            &mut out,
-            "authpipe_overloaded_total",
-            "counter",
-            "Requests answered 503: too many in flight.",
-        );
-        let _ = writeln!(
-            out,
-            "authpipe_overloaded_total {}",
-            self.overloaded.load(Ordering::Relaxed)
-        );
+        let scalars: [(&str, &str, &str, i64); 4] = [
+            (
+                "authpipe_async_queue_depth",
+                "gauge",
+                "Async invocations waiting or running.",
+                self.async_queue_depth.load(Ordering::Relaxed),
+            ),
+            (
+                "authpipe_async_dropped_total",
+                "counter",
+                "Async invocations dropped: queue full.",
+                self.async_dropped.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "authpipe_overloaded_total",
+                "counter",
+                "Requests answered 503: too many in flight.",
+                self.overloaded.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "authpipe_invocations_in_flight",
+                "gauge",
+                "Invocations being served now.",
+                in_flight as i64,
+            ),
+        ];
+        for (name, kind, help, value) in scalars {
+            header(&mut out, name, kind, help);
+            let _ = writeln!(out, "{name} {value}");
+        }
         header(
             &mut out,
             "authpipe_reloads_total",
