@@ -356,7 +356,7 @@
 
   // Compile-time checks, reported as the `error` object of a compile report.
   function compileError(err, fileName) {
-    const error = { kind: 'compile_error', message: err instanceof Error ? String(err) : String(err) };
+    const error = { kind: 'compile_error', message: String(err) };
     const where = err instanceof Error && typeof err.stack === 'string' ? err.stack : '';
     const escaped = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const match = new RegExp(`${escaped}:(\\d+)(?::(\\d+))?`).exec(where);

@@ -72,12 +72,16 @@ impl Deployment {
         let env = Arc::new(Environ::new(config.env.iter().map(|(k, v)| (k, v)))?);
         let mut stats = BuildStats::default();
         let mut compiled: BTreeMap<String, Function> = BTreeMap::new();
+        let hashes: BTreeMap<&str, String> = config
+            .functions
+            .iter()
+            .map(|f| (f.name.as_str(), source_hash(&f.source)))
+            .collect();
         let mut tasks = tokio::task::JoinSet::new();
         for function in &config.functions {
-            let hash = source_hash(&function.source);
             let reusable = previous
                 .and_then(|p| p.functions.get(&function.name))
-                .filter(|old| old.source_hash == hash)
+                .filter(|old| old.source_hash == hashes[function.name.as_str()])
                 .map(|old| old.stage.function.clone());
             match reusable {
                 Some(old) => {
@@ -130,7 +134,7 @@ impl Deployment {
                 DeployedFunction {
                     config: function.clone(),
                     stage,
-                    source_hash: source_hash(&function.source),
+                    source_hash: hashes[function.name.as_str()].clone(),
                 },
             );
         }

@@ -182,19 +182,17 @@ where
         _ => return error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}")),
     };
     if method != allowed {
-        let mut response = error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("{path} accepts {allowed} only"),
-        );
         let allow = if allowed == Method::GET {
             "GET"
         } else {
             "POST"
         };
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allow));
-        return response;
+        return error_with_header(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{path} accepts {allowed} only"),
+            header::ALLOW,
+            allow,
+        );
     }
     match segments.as_slice() {
         ["healthz"] => json_response(StatusCode::OK, &json!({"status": "ok"})),
@@ -255,14 +253,12 @@ fn authorize<B>(deployment: &Deployment, request: &Request<B>) -> Option<HttpRes
     if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
         return None;
     }
-    let mut response = error(
+    Some(error_with_header(
         StatusCode::UNAUTHORIZED,
         "missing or wrong bearer token".into(),
-    );
-    response
-        .headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    Some(response)
+        header::WWW_AUTHENTICATE,
+        "Bearer",
+    ))
 }
 
 /// Compares without an early exit, so timing does not reveal the prefix.
@@ -372,14 +368,12 @@ const DRAIN_LIMIT_BYTES: usize = 16 << 20;
 fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, HttpResponse> {
     state.invocations.clone().try_acquire_owned().map_err(|_| {
         state.metrics.overloaded.fetch_add(1, Ordering::Relaxed);
-        let mut response = error(
+        error_with_header(
             StatusCode::SERVICE_UNAVAILABLE,
             "too many invocations in flight; retry shortly".into(),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        response
+            header::RETRY_AFTER,
+            "1",
+        )
     })
 }
 
@@ -509,6 +503,20 @@ fn with_json(mut response: HttpResponse) -> HttpResponse {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    response
+}
+
+/// [`error`] with one more header (`Allow`, `WWW-Authenticate`, `Retry-After`).
+fn error_with_header(
+    status: StatusCode,
+    message: String,
+    name: header::HeaderName,
+    value: &'static str,
+) -> HttpResponse {
+    let mut response = error(status, message);
+    response
+        .headers_mut()
+        .insert(name, HeaderValue::from_static(value));
     response
 }
 

@@ -56,10 +56,10 @@ impl ModuleCache {
         let Some(dir) = &self.dir else {
             return compile(&self.engine, wasm);
         };
-        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         let path = dir.join(format!(
-            "{CACHE_FORMAT}-{}-{hex}.cwasm",
-            env!("CARGO_PKG_VERSION")
+            "{CACHE_FORMAT}-{}-{}.cwasm",
+            env!("CARGO_PKG_VERSION"),
+            hex(key)
         ));
         if path.exists() {
             // SAFETY: the file was written by `Module::serialize` below into
@@ -95,12 +95,10 @@ impl ModuleCache {
         hasher.update(file.as_bytes());
         hasher.update([0]);
         hasher.update(source.as_bytes());
-        let hex: String = hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        Some(dir.join(format!("{CACHE_FORMAT}-snapshot-{hex}.wasm")))
+        Some(dir.join(format!(
+            "{CACHE_FORMAT}-snapshot-{}.wasm",
+            hex(&hasher.finalize())
+        )))
     }
 
     /// Keeps a snapshot for [`ModuleCache::snapshot_path`]; failures are
@@ -110,6 +108,11 @@ impl ModuleCache {
             tracing::warn!(path = %path.display(), error = %e, "could not write the snapshot cache");
         }
     }
+}
+
+/// `bytes` as lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 of the engine module, computed once.

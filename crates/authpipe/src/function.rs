@@ -25,7 +25,7 @@ struct FunctionInner {
     runtime: Runtime,
     name: String,
     snapshot: Arc<[u8]>,
-    source_hash: String,
+    snapshot_hash: String,
     /// Shared engine code; imports its memory from `data`.
     code: Module,
     /// The snapshot's memory, ready to instantiate.
@@ -113,7 +113,7 @@ impl Runtime {
             inner: Arc::new(FunctionInner {
                 runtime: self.clone(),
                 name: name.to_string(),
-                source_hash: hex(&Sha256::digest(snapshot)),
+                snapshot_hash: crate::cache::hex(&Sha256::digest(snapshot)),
                 snapshot: snapshot.into(),
                 code,
                 data,
@@ -123,10 +123,6 @@ impl Runtime {
             }),
         })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Function {
@@ -143,7 +139,7 @@ impl Function {
 
     /// SHA-256 of the snapshot, hex-encoded.
     pub fn snapshot_hash(&self) -> &str {
-        &self.inner.source_hash
+        &self.inner.snapshot_hash
     }
 
     /// Runs the function once on `input` in a fresh sandbox.

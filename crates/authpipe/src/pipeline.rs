@@ -49,10 +49,7 @@ impl Stage {
     /// [`Stage::run_blocking`] on tokio's blocking pool.
     pub async fn run(&self, input: Vec<u8>) -> InvocationResult {
         let stage = self.clone();
-        match tokio::task::spawn_blocking(move || stage.run_blocking(&input)).await {
-            Ok(result) => result,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
+        off_reactor(move || stage.run_blocking(&input)).await
     }
 }
 
@@ -84,10 +81,15 @@ impl Pipeline {
     /// waits on a sandbox.
     pub async fn run(&self, input: Vec<u8>) -> InvocationResult {
         let pipeline = self.clone();
-        match tokio::task::spawn_blocking(move || pipeline.run_blocking(&input)).await {
-            Ok(result) => result,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
-        }
+        off_reactor(move || pipeline.run_blocking(&input)).await
+    }
+}
+
+/// Runs `work` on tokio's blocking pool; a panic in it resumes here.
+async fn off_reactor<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
 }
 
