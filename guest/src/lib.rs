@@ -14,9 +14,11 @@
 //!   standard error receives one JSON log record per line.
 //!
 //! Because only WASI is imported, the snapshot also runs under a stock
-//! `wasmtime run`. Host capabilities beyond WASI (such as `fetch`) are added
-//! as natives handed to the prelude in [`natives`], which is the one place the
-//! JavaScript side reaches the host.
+//! `wasmtime run`. Host capabilities beyond plain WASI are natives handed
+//! to the prelude in [`natives`], the one place the JavaScript side reaches
+//! the host; `fetch` uses a descriptor only authpipe's host opens
+//! ([`wasi::FETCH_FD`]), so under a stock host it rejects and nothing else
+//! changes.
 
 mod json;
 mod wasi;
@@ -283,6 +285,26 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
     natives.set(
         "env",
         Function::new(ctx.clone(), |ctx: Ctx<'js>| wasi_env(&ctx))?,
+    )?;
+    // fetch(requestJson): the host's response as an object ({status, url,
+    // redirected, headers: [[name, value]…], body} or {error}), or null when
+    // the host offers no fetch.
+    natives.set(
+        "fetch",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, request: String| {
+            let Some(response) = wasi::fetch(request.as_bytes()) else {
+                return Ok(Value::new_null(ctx));
+            };
+            // SAFETY: the context is live; the parsed value's ownership
+            // passes to `Value`.
+            match unsafe { json::parse(ctx.as_raw().as_ptr(), &response) } {
+                Ok(raw) => Ok(unsafe { Value::from_raw(ctx.clone(), raw) }),
+                Err(message) => Err(javy::quickjs::Exception::throw_type(
+                    &ctx,
+                    &format!("fetch: the host's response is not JSON: {message}"),
+                )),
+            }
+        })?,
     )?;
     // randomBytes(n): n bytes from the host's secure random source.
     natives.set(

@@ -2,7 +2,7 @@
 //
 // Evaluated once, before the user's source, when a function is compiled. It
 // defines the globals a function may use (`env`, `log`, `console`, `utils`,
-// `crypto`) and returns the entry points the engine calls per invocation.
+// `crypto`, `fetch`, `axios`, `require`) and returns the entry points the engine calls per invocation.
 // Everything it relies on is captured here, so user code that replaces
 // `JSON` or `Object` cannot change how results are reported.
 (function (natives) {
@@ -176,12 +176,358 @@
     },
   });
 
+  // ------------------------------------------------------------------ fetch
+  //
+  // `fetch` hands one JSON request to the host, which answers it (or ends
+  // the call, for a URL outside the allow-list) before returning. The
+  // promise is settled by then; `await` still yields as usual.
+
+  const hostFetch = natives.fetch;
+  const parseJson = JSON.parse;
+  const keys = Object.keys;
+  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  const FETCH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+  function headerName(name) {
+    const text = String(name);
+    if (!HEADER_NAME.test(text)) throw new TypeError(`fetch: invalid header name ${stringify(text)}`);
+    return text.toLowerCase();
+  }
+
+  function headerValue(value) {
+    const text = String(value);
+    if (/[\r\n\0]/.test(text)) throw new TypeError('fetch: a header value must not contain CR, LF or NUL');
+    return text.trim();
+  }
+
+  class Headers {
+    #list = [];
+
+    constructor(init) {
+      if (init === undefined || init === null) return;
+      if (init instanceof Headers) {
+        init.forEach((value, name) => this.append(name, value));
+      } else if (isArray(init)) {
+        for (const pair of init) {
+          if (!isArray(pair) || pair.length !== 2) throw new TypeError('fetch: headers must be [name, value] pairs');
+          this.append(pair[0], pair[1]);
+        }
+      } else if (typeof init === 'object') {
+        for (const name of keys(init)) {
+          if (init[name] !== undefined) this.append(name, init[name]);
+        }
+      } else {
+        throw new TypeError('fetch: headers must be an object, an array of [name, value] pairs or a Headers');
+      }
+    }
+
+    append(name, value) {
+      this.#list.push([headerName(name), headerValue(value)]);
+    }
+
+    set(name, value) {
+      const key = headerName(name);
+      this.#list = this.#list.filter((pair) => pair[0] !== key);
+      this.#list.push([key, headerValue(value)]);
+    }
+
+    get(name) {
+      const key = String(name).toLowerCase();
+      const values = this.#list.filter((pair) => pair[0] === key).map((pair) => pair[1]);
+      return values.length === 0 ? null : values.join(', ');
+    }
+
+    has(name) {
+      const key = String(name).toLowerCase();
+      return this.#list.some((pair) => pair[0] === key);
+    }
+
+    delete(name) {
+      const key = String(name).toLowerCase();
+      this.#list = this.#list.filter((pair) => pair[0] !== key);
+    }
+
+    // Names in order of first appearance, each with its values combined.
+    *entries() {
+      const seen = [];
+      for (const pair of this.#list) {
+        if (!seen.includes(pair[0])) {
+          seen.push(pair[0]);
+          yield [pair[0], this.get(pair[0])];
+        }
+      }
+    }
+
+    *keys() {
+      for (const pair of this.entries()) yield pair[0];
+    }
+
+    *values() {
+      for (const pair of this.entries()) yield pair[1];
+    }
+
+    forEach(fn, thisArg) {
+      for (const pair of this.entries()) fn.call(thisArg, pair[1], pair[0], this);
+    }
+
+    [Symbol.iterator]() {
+      return this.entries();
+    }
+
+    // The pairs as sent to the host.
+    static pairs(headers) {
+      return headers.#list.slice();
+    }
+  }
+
+  class Response {
+    #body;
+
+    constructor(raw) {
+      this.status = raw.status;
+      this.statusText = raw.status_text || '';
+      this.ok = raw.status >= 200 && raw.status < 300;
+      this.url = raw.url;
+      this.redirected = raw.redirected === true;
+      this.headers = new Headers(raw.headers);
+      this.bodyUsed = false;
+      this.#body = typeof raw.body === 'string' ? raw.body : '';
+    }
+
+    #consume() {
+      if (this.bodyUsed) return Promise.reject(new TypeError('fetch: the response body was already read'));
+      this.bodyUsed = true;
+      return Promise.resolve(this.#body);
+    }
+
+    text() {
+      return this.#consume();
+    }
+
+    json() {
+      return this.#consume().then((text) => parseJson(text));
+    }
+
+    clone() {
+      if (this.bodyUsed) throw new TypeError('fetch: cannot clone a response whose body was read');
+      return new Response({
+        status: this.status,
+        status_text: this.statusText,
+        url: this.url,
+        redirected: this.redirected,
+        headers: [...this.headers],
+        body: this.#body,
+      });
+    }
+  }
+
+  function fetch(resource, init) {
+    return new Promise((resolve) => {
+      const options = init === undefined || init === null ? {} : init;
+      const url = resource !== null && typeof resource === 'object' && typeof resource.url === 'string'
+        ? resource.url
+        : String(resource);
+      const method = options.method === undefined ? 'GET' : String(options.method).toUpperCase();
+      if (!FETCH_METHODS.includes(method)) {
+        throw new TypeError(`fetch: unsupported method ${stringify(String(options.method))}`);
+      }
+      const headers = new Headers(options.headers);
+      let body = options.body === undefined || options.body === null ? null : options.body;
+      if (body !== null) {
+        if (method === 'GET' || method === 'HEAD') throw new TypeError(`fetch: a ${method} request cannot have a body`);
+        if (typeof body !== 'string') {
+          throw new TypeError('fetch: the body must be a string (use JSON.stringify(value) to send JSON)');
+        }
+        if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+      }
+      const raw = hostFetch(stringify({ method, url, headers: Headers.pairs(headers), body }));
+      if (raw === null) {
+        throw new TypeError('fetch is not available here: only the authpipe host answers it (not a stock WASI runtime, nor top-level code at compile time)');
+      }
+      if (raw.error !== undefined) throw new TypeError(raw.error);
+      resolve(new Response(raw));
+    });
+  }
+
+  // ------------------------------------------------------------ querystring
+
+  function queryValue(value) {
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' && isFinite(value)) return String(value);
+    if (typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+    return '';
+  }
+
+  function queryDecode(text) {
+    const spaced = text.replace(/\+/g, ' ');
+    try {
+      return decodeURIComponent(spaced);
+    } catch (_) {
+      return spaced;
+    }
+  }
+
+  const querystring = freeze({
+    stringify(object, sep = '&', eq = '=') {
+      if (object === null || typeof object !== 'object') return '';
+      const parts = [];
+      for (const key of keys(object)) {
+        const name = encodeURIComponent(queryValue(key));
+        const value = object[key];
+        if (isArray(value)) {
+          for (const item of value) parts.push(name + eq + encodeURIComponent(queryValue(item)));
+        } else {
+          parts.push(name + eq + encodeURIComponent(queryValue(value)));
+        }
+      }
+      return parts.join(sep);
+    },
+    parse(text, sep = '&', eq = '=') {
+      const out = Object.create(null);
+      if (typeof text !== 'string' || text === '') return out;
+      for (const part of text.split(sep)) {
+        if (part === '') continue;
+        const at = part.indexOf(eq);
+        const key = queryDecode(at >= 0 ? part.slice(0, at) : part);
+        const value = at >= 0 ? queryDecode(part.slice(at + eq.length)) : '';
+        if (!(key in out)) out[key] = value;
+        else if (isArray(out[key])) out[key].push(value);
+        else out[key] = [out[key], value];
+      }
+      return out;
+    },
+    escape: (text) => encodeURIComponent(String(text)),
+    unescape: (text) => queryDecode(String(text)),
+  });
+
+  // ------------------------------------------------------------------ axios
+  //
+  // The subset of axios that pipeline functions use, on top of `fetch`:
+  // resolves `{ data, status, statusText, headers, config }`, rejects on a
+  // status outside 2xx (or `validateStatus`) with `error.response` set.
+
+  function axiosError(message, config, response, code) {
+    const error = new Error(message);
+    error.name = 'AxiosError';
+    error.isAxiosError = true;
+    error.code = code;
+    error.config = config;
+    if (response !== undefined) {
+      error.response = response;
+      error.status = response.status;
+    }
+    return error;
+  }
+
+  function plainHeaders(headers) {
+    const out = {};
+    if (headers instanceof Headers) {
+      headers.forEach((value, name) => { out[name] = value; });
+    } else if (headers !== null && typeof headers === 'object') {
+      for (const name of keys(headers)) {
+        const value = headers[name];
+        if (value !== undefined && value !== null && typeof value !== 'object') out[name] = value;
+      }
+    }
+    return out;
+  }
+
+  function joinUrl(base, url) {
+    if (typeof base !== 'string' || base === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
+    return `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
+  }
+
+  async function axiosRequest(defaults, given) {
+    const config = { ...defaults, ...given, headers: { ...plainHeaders(defaults.headers), ...plainHeaders(given.headers) } };
+    if (typeof config.url !== 'string' || config.url === '') {
+      throw axiosError('axios: the request needs a url', config, undefined, 'ERR_BAD_OPTION');
+    }
+    const method = String(config.method || 'get').toUpperCase();
+    let url = joinUrl(config.baseURL, config.url);
+    if (config.params !== undefined && config.params !== null) {
+      const query = querystring.stringify(config.params);
+      if (query !== '') url += (url.includes('?') ? '&' : '?') + query;
+    }
+    const headers = new Headers(config.headers);
+    if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain, */*');
+    let body;
+    if (config.data !== undefined && config.data !== null && method !== 'GET' && method !== 'HEAD') {
+      if (typeof config.data === 'string') {
+        body = config.data;
+        if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded');
+      } else {
+        body = stringify(config.data);
+        if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+      }
+    }
+    let res;
+    try {
+      res = await fetch(url, { method, headers, body });
+    } catch (err) {
+      throw axiosError(errorMessage(err), config, undefined, 'ERR_NETWORK');
+    }
+    const text = await res.text();
+    let data = text;
+    if (config.responseType !== 'text' && text !== '') {
+      try {
+        data = parseJson(text);
+      } catch (_) {
+        data = text;
+      }
+    }
+    const response = { data, status: res.status, statusText: res.statusText, headers: plainHeaders(res.headers), config, request: { url: res.url } };
+    const validate = config.validateStatus === undefined ? (status) => status >= 200 && status < 300 : config.validateStatus;
+    if (validate === null || validate(res.status)) return response;
+    throw axiosError(`Request failed with status code ${res.status}`, config, response,
+      res.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST');
+  }
+
+  function makeAxios(defaults) {
+    const instance = (urlOrConfig, config) => (typeof urlOrConfig === 'string'
+      ? axiosRequest(defaults, { ...config, url: urlOrConfig })
+      : axiosRequest(defaults, urlOrConfig || {}));
+    instance.request = (config) => axiosRequest(defaults, config || {});
+    for (const method of ['get', 'delete', 'head', 'options']) {
+      instance[method] = (url, config) => axiosRequest(defaults, { ...config, method, url });
+    }
+    for (const method of ['post', 'put', 'patch']) {
+      instance[method] = (url, data, config) => axiosRequest(defaults, { ...config, method, url, data });
+    }
+    instance.create = (more) => makeAxios({
+      ...defaults,
+      ...more,
+      headers: { ...plainHeaders(defaults.headers), ...plainHeaders(more && more.headers) },
+    });
+    instance.defaults = defaults;
+    instance.isAxiosError = (value) => value !== null && typeof value === 'object' && value.isAxiosError === true;
+    return freeze(instance);
+  }
+
+  const axios = makeAxios({ headers: {} });
+
+  // ---------------------------------------------------------------- require
+
+  const modules = freeze({ './utils': utils, utils, querystring, axios });
+  const AVAILABLE_MODULES = "'./utils' (ipRangeCheck, ipInCidr), 'querystring' (stringify, parse) and 'axios'";
+
+  function require(name) {
+    const key = String(name);
+    if (hasOwn(modules, key)) return modules[key];
+    throw new Error(`Cannot find module '${key}': authpipe functions can require only ${AVAILABLE_MODULES}`);
+  }
+
   const readOnly = (name, value) =>
     defineProperty(global, name, { value, writable: false, enumerable: false, configurable: true });
   readOnly('log', (...args) => emit('info', args));
   readOnly('console', freeze(console));
   readOnly('utils', utils);
   readOnly('crypto', crypto);
+  readOnly('fetch', fetch);
+  readOnly('Headers', Headers);
+  readOnly('Response', Response);
+  readOnly('axios', axios);
+  readOnly('require', require);
   // `env` is built from this call's WASI environment on first access only.
   let envObject;
   defineProperty(global, 'env', {

@@ -10,6 +10,9 @@ pub const STDIN: u32 = 0;
 pub const STDOUT: u32 = 1;
 /// File descriptor of standard error.
 pub const STDERR: u32 = 2;
+/// The descriptor `fetch` requests and responses travel over ("FETC").
+/// Keep in step with `FETCH_FD` in the host's `sandbox.rs`.
+pub const FETCH_FD: u32 = 0x4645_5443;
 
 #[repr(C)]
 struct IoVec {
@@ -28,6 +31,28 @@ unsafe extern "C" {
 
 /// Reads standard input to its end (or to the first error).
 pub fn read_stdin() -> Vec<u8> {
+    read_to_end(STDIN)
+}
+
+/// Sends one `fetch` request (JSON) to the host and returns its response
+/// JSON; `None` when the host offers no `fetch` (a stock WASI host, or
+/// compile time).
+pub fn fetch(request: &[u8]) -> Option<Vec<u8>> {
+    let iov = IoVec {
+        buf: request.as_ptr(),
+        len: request.len(),
+    };
+    let mut written = 0;
+    // SAFETY: the iovec describes `request`, which outlives the call.
+    let errno = unsafe { fd_write(FETCH_FD, &iov, 1, &mut written) };
+    if errno != 0 || written != request.len() {
+        return None;
+    }
+    Some(read_to_end(FETCH_FD))
+}
+
+/// Reads `fd` to its end (or to the first error).
+fn read_to_end(fd: u32) -> Vec<u8> {
     let mut data = Vec::with_capacity(4096);
     loop {
         if data.capacity() - data.len() < 4096 {
@@ -41,7 +66,7 @@ pub fn read_stdin() -> Vec<u8> {
         let mut read = 0;
         // SAFETY: the iovec points at the vector's spare capacity, which the
         // host fills with at most `iov.len` bytes and reports in `read`.
-        let errno = unsafe { fd_read(STDIN, &iov, 1, &mut read) };
+        let errno = unsafe { fd_read(fd, &iov, 1, &mut read) };
         if errno != 0 || read == 0 {
             return data;
         }

@@ -3,7 +3,7 @@
 use crate::CallArgs;
 use crate::load;
 use anyhow::{Context, Result, bail};
-use authpipe::{Outcome, Runtime, Stage};
+use authpipe::{Outcome, Runtime};
 use serde::Serialize;
 use std::path::Path;
 use std::process::ExitCode;
@@ -70,11 +70,7 @@ pub fn run(
         Some(ms(started.elapsed()))
     };
 
-    let stage = Stage {
-        env: call.environ()?,
-        limits: call.limits()?,
-        ..Stage::new(function)
-    };
+    let stage = call.stage(function)?;
     let first = stage.run_blocking(&input);
     for _ in 0..WARMUP_CALLS {
         stage.run_blocking(&input);

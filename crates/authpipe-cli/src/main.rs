@@ -4,6 +4,7 @@ mod bench;
 mod load;
 
 use anyhow::{Context, Result, bail};
+use authpipe::fetch::{FetchPolicy, HttpFetcher};
 use authpipe::{Environ, Limits, Stage};
 use clap::{Args, Parser, Subcommand};
 use std::io::{IsTerminal, Read, Write};
@@ -102,6 +103,11 @@ struct CallArgs {
     /// Linear-memory limit in MiB (4–1024).
     #[arg(long, value_name = "N", default_value_t = authpipe::DEFAULT_MEMORY_MB)]
     memory_mb: u32,
+    /// Let `fetch` reach URLs matching PATTERN, as a `[fetch] allow` entry
+    /// (repeatable; e.g. "https://hooks.slack.com/*"). Without it, every
+    /// fetch is denied.
+    #[arg(long = "allow-fetch", value_name = "PATTERN")]
+    allow_fetch: Vec<String>,
 }
 
 fn parse_env(text: &str) -> Result<(String, String), String> {
@@ -119,6 +125,20 @@ impl CallArgs {
             .fuel(self.fuel)?
             .memory_mb(self.memory_mb)?;
         Ok(limits)
+    }
+
+    /// The stage the arguments describe, around `function`.
+    fn stage(&self, function: authpipe::Function) -> Result<Stage> {
+        let mut stage = Stage {
+            env: self.environ()?,
+            limits: self.limits()?,
+            ..Stage::new(function)
+        };
+        if !self.allow_fetch.is_empty() {
+            let policy = FetchPolicy::new(&self.allow_fetch)?;
+            stage.fetch = Arc::new(HttpFetcher::new(policy));
+        }
+        Ok(stage)
     }
 
     fn environ(&self) -> Result<Arc<Environ>> {
@@ -179,18 +199,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run { function, call } => {
-            let limits = call.limits()?;
-            let env = call.environ()?;
+            call.limits()?;
             let input = call.read_input()?;
             let function = match load::function(&runtime, &function)? {
                 Ok(function) => function,
                 Err(code) => return Ok(code),
             };
-            let stage = Stage {
-                env,
-                limits,
-                ..Stage::new(function)
-            };
+            let stage = call.stage(function)?;
             let result = stage.run_blocking(&input);
             let mut stdout = std::io::stdout().lock();
             serde_json::to_writer_pretty(&mut stdout, &result)?;

@@ -1,6 +1,7 @@
 //! A compiled function and one sandboxed call of it.
 
 use crate::compile::ticks;
+use crate::fetch::{FetchError, Fetcher};
 use crate::limits::{Limits, MAX_LOG_BYTES};
 use crate::result::{Claims, ErrorKind, FunctionError, LogLevel, LogRecord};
 use crate::runtime::Runtime;
@@ -142,12 +143,20 @@ impl Function {
         &self.inner.snapshot_hash
     }
 
-    /// Runs the function once on `input` in a fresh sandbox.
-    pub(crate) fn call(&self, input: Vec<u8>, env: &Arc<Environ>, limits: &Limits) -> StageRun {
+    /// Runs the function once on `input` in a fresh sandbox; its `fetch`
+    /// calls go to `fetcher`.
+    pub(crate) fn call(
+        &self,
+        input: Vec<u8>,
+        env: &Arc<Environ>,
+        limits: &Limits,
+        fetcher: &Arc<dyn Fetcher>,
+    ) -> StageRun {
         let started = Instant::now();
         let mut store = Store::new(
             &self.inner.runtime.inner.engine,
-            CallState::new(input, env.clone(), limits.max_memory_bytes()),
+            CallState::new(input, env.clone(), limits.max_memory_bytes())
+                .with_fetch(fetcher.clone(), started + limits.timeout()),
         );
         store.limiter(|state| state);
         let outcome = self.run_in(&mut store, limits);
@@ -245,9 +254,10 @@ impl Function {
                     ErrorKind::Exception,
                     format!("the function's sandbox trapped: {trap}"),
                 ),
-                None => match error.downcast_ref::<Exit>() {
-                    Some(exit) => refuse(ErrorKind::Exception, exit.to_string()),
-                    None => {
+                None => match (error.downcast_ref::<Exit>(), error.downcast_ref::<FetchError>()) {
+                    (Some(exit), _) => refuse(ErrorKind::Exception, exit.to_string()),
+                    (_, Some(denied)) => refuse(ErrorKind::FetchDenied, denied.to_string()),
+                    (None, None) => {
                         tracing::error!(function = %self.name(), error = ?error, "sandbox failure");
                         refuse(
                             ErrorKind::Exception,

@@ -35,11 +35,15 @@
 //!
 //! The sandbox has no filesystem, no sockets and no host environment: the
 //! engine only sees its input on stdin, its result on stdout, its logs on
-//! stderr, its configured `env`, clocks and random numbers.
+//! stderr, its configured `env`, clocks and random numbers. A function's
+//! `fetch` is answered by the host, through the stage's [`fetch::Fetcher`]
+//! (by default one that refuses everything; [`fetch::HttpFetcher`] goes to
+//! the network within a [`fetch::FetchPolicy`] allow-list).
 #![deny(missing_docs)]
 
 mod cache;
 mod compile;
+pub mod fetch;
 mod function;
 mod limits;
 mod pipeline;

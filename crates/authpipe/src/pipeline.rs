@@ -1,5 +1,6 @@
 //! Stages run in order, passing `user`/`context` and accumulating claims.
 
+use crate::fetch::{self, Fetcher};
 use crate::function::{Function, StageOutput, StageRun};
 use crate::limits::{Limits, MAX_INPUT_BYTES};
 use crate::result::{Claims, ErrorKind, FunctionError, InvocationResult, Outcome, StageReport};
@@ -28,6 +29,8 @@ pub struct Stage {
     pub limits: Limits,
     /// What an error in this stage does to the pipeline.
     pub on_error: OnError,
+    /// Answers the function's `fetch` calls (by default, refuses them all).
+    pub fetch: Arc<dyn Fetcher>,
 }
 
 impl Stage {
@@ -38,6 +41,7 @@ impl Stage {
             env: Arc::new(Environ::default()),
             limits: Limits::default(),
             on_error: OnError::Deny,
+            fetch: fetch::deny_all(),
         }
     }
 
@@ -134,7 +138,9 @@ fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
             fuel,
             memory_bytes,
             logs,
-        } = stage.function.call(stage_input, &stage.env, &stage.limits);
+        } = stage
+            .function
+            .call(stage_input, &stage.env, &stage.limits, &stage.fetch);
         let name = stage.function.name().to_string();
         let (outcome, error) = match output {
             StageOutput::Allow {

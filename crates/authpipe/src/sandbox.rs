@@ -8,12 +8,19 @@
 //! records (capped), the environment is the function's `env`, random numbers
 //! come from the host, and everything else (files, sockets, preopens,
 //! arguments) simply does not exist.
+//!
+//! `fetch` travels over one more descriptor, [`FETCH_FD`]: the guest writes
+//! a request as JSON, the host answers it through the stage's [`Fetcher`]
+//! before `fd_write` returns, and the guest reads the response JSON back.
+//! Under a stock WASI host that descriptor does not exist, so `fetch`
+//! rejects there and everything else still runs.
 
+use crate::fetch::{FetchError, FetchRequest, Fetcher};
 use crate::limits::{MAX_LOG_BYTES, MAX_OUTPUT_BYTES};
 use anyhow::{Result, bail};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use wasmtime::{Caller, Linker, Memory, ResourceLimiter};
+use wasmtime::{Caller, Linker, Memory, ResourceLimiter, Trap};
 
 /// WASI module name.
 pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
@@ -26,6 +33,10 @@ const ERRNO_INVAL: i32 = 28;
 const ERRNO_NOSPC: i32 = 51;
 const ERRNO_NOSYS: i32 = 52;
 const ERRNO_SPIPE: i32 = 70;
+
+/// The descriptor `fetch` requests and responses travel over ("FETC").
+/// Keep in step with `guest/src/wasi.rs`.
+pub(crate) const FETCH_FD: i32 = 0x4645_5443;
 
 /// The process called `proc_exit`; carried as the trap's error.
 #[derive(Debug, thiserror::Error)]
@@ -116,6 +127,17 @@ pub(crate) struct CallState {
     max_memory_bytes: u64,
     /// Set when the guest asked for more memory than its limit.
     pub memory_limit_hit: bool,
+    fetch: Option<FetchChannel>,
+}
+
+/// The host end of `fetch` for one call.
+struct FetchChannel {
+    fetcher: Arc<dyn Fetcher>,
+    /// The call's wall-clock deadline; requests are cut off there.
+    deadline: Instant,
+    /// The last response, as JSON, and how much of it the guest has read.
+    response: Vec<u8>,
+    read: usize,
 }
 
 impl CallState {
@@ -129,7 +151,19 @@ impl CallState {
             memory: None,
             max_memory_bytes,
             memory_limit_hit: false,
+            fetch: None,
         }
+    }
+
+    /// Lets the guest `fetch` through `fetcher` until `deadline`.
+    pub fn with_fetch(mut self, fetcher: Arc<dyn Fetcher>, deadline: Instant) -> Self {
+        self.fetch = Some(FetchChannel {
+            fetcher,
+            deadline,
+            response: Vec::new(),
+            read: 0,
+        });
+        self
     }
 }
 
@@ -227,18 +261,19 @@ fn fd_write(
     iovs: i32,
     count: i32,
     nwritten: i32,
-) -> i32 {
+) -> wasmtime::Result<i32> {
     let Some(memory) = memory_of(&mut caller) else {
-        return ERRNO_FAULT;
+        return Ok(ERRNO_FAULT);
     };
     let (mem, state) = memory.data_and_store_mut(&mut caller);
     let Some(parts) = iovecs(mem, iovs as u32, count as u32) else {
-        return ERRNO_FAULT;
+        return Ok(ERRNO_FAULT);
     };
     let sink = match fd {
         1 => &mut state.stdout,
         2 => &mut state.stderr,
-        _ => return ERRNO_BADF,
+        FETCH_FD => return fetch_request(mem, state, &parts, nwritten),
+        _ => return Ok(ERRNO_BADF),
     };
     let mut total = 0u32;
     for (ptr, len) in parts {
@@ -246,19 +281,52 @@ fn fd_write(
             // stdout over its cap is an error the host reports; log output
             // over its cap is dropped silently so the function goes on.
             if fd == 1 {
-                return ERRNO_NOSPC;
+                return Ok(ERRNO_NOSPC);
             }
         }
         total = total.saturating_add(len as u32);
     }
     if !write_bytes(mem, nwritten as u32, &total.to_le_bytes()) {
-        return ERRNO_FAULT;
+        return Ok(ERRNO_FAULT);
     }
-    ERRNO_SUCCESS
+    Ok(ERRNO_SUCCESS)
+}
+
+/// One `fetch`: the request JSON in `parts`, answered before returning.
+/// A refused URL or the deadline ends the call (the guest cannot catch
+/// either); any other failure becomes an `{"error": …}` response.
+fn fetch_request(
+    mem: &mut [u8],
+    state: &mut CallState,
+    parts: &[(usize, usize)],
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    let Some(channel) = state.fetch.as_mut() else {
+        return Ok(ERRNO_BADF);
+    };
+    let mut raw = Vec::new();
+    for &(ptr, len) in parts {
+        raw.extend_from_slice(&mem[ptr..ptr + len]);
+    }
+    let answer = match serde_json::from_slice::<FetchRequest>(&raw) {
+        Err(e) => Err(FetchError::Failed(format!("fetch: malformed request: {e}"))),
+        Ok(request) => channel.fetcher.fetch(&request, channel.deadline),
+    };
+    channel.response = match answer {
+        Ok(response) => serde_json::to_vec(&response)?,
+        Err(FetchError::Failed(message)) => serde_json::to_vec(&serde_json::json!({ "error": message }))?,
+        Err(FetchError::Deadline { .. }) => return Err(Trap::Interrupt.into()),
+        Err(denied @ FetchError::Denied { .. }) => return Err(denied.into()),
+    };
+    channel.read = 0;
+    if !write_bytes(mem, nwritten as u32, &(raw.len() as u32).to_le_bytes()) {
+        return Ok(ERRNO_FAULT);
+    }
+    Ok(ERRNO_SUCCESS)
 }
 
 fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nread: i32) -> i32 {
-    if fd != 0 {
+    if fd != 0 && !(fd == FETCH_FD && caller.data().fetch.is_some()) {
         return ERRNO_BADF;
     }
     let Some(memory) = memory_of(&mut caller) else {
@@ -268,12 +336,16 @@ fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nr
     let Some(parts) = iovecs(mem, iovs as u32, count as u32) else {
         return ERRNO_FAULT;
     };
+    let (source, pos) = match (fd, state.fetch.as_mut()) {
+        (FETCH_FD, Some(channel)) => (&channel.response, &mut channel.read),
+        _ => (&state.stdin, &mut state.stdin_pos),
+    };
     let mut total = 0usize;
     for (ptr, len) in parts {
-        let rest = &state.stdin[state.stdin_pos..];
+        let rest = &source[*pos..];
         let n = rest.len().min(len);
         mem[ptr..ptr + n].copy_from_slice(&rest[..n]);
-        state.stdin_pos += n;
+        *pos += n;
         total += n;
         if n < len {
             break;

@@ -1,0 +1,280 @@
+//! [`HttpFetcher`]: `fetch` over the network, within a [`FetchPolicy`].
+
+use super::address::non_public;
+use super::policy::{FetchPolicy, private_reason};
+use super::{FetchError, FetchRequest, FetchResponse, Fetcher, MAX_REDIRECTS, MAX_REQUEST_BODY_BYTES};
+use std::io;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+use ureq::http::{self, Method, Uri};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::{Agent, Body};
+use url::Url;
+
+/// Request headers the host sets itself.
+const RESERVED_HEADERS: [&str; 7] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+];
+
+/// Makes the requests of functions over HTTP/1.1 (TLS through rustls with
+/// the Mozilla root set), as allowed by a [`FetchPolicy`]. Connections are
+/// pooled; cheap to share behind an `Arc`.
+#[derive(Debug, Clone)]
+pub struct HttpFetcher {
+    policy: Arc<FetchPolicy>,
+    agent: Agent,
+}
+
+impl HttpFetcher {
+    /// A fetcher enforcing `policy`.
+    pub fn new(policy: FetchPolicy) -> Self {
+        let policy = Arc::new(policy);
+        let config = Agent::config_builder()
+            // Redirects are followed here, so each hop is checked.
+            .max_redirects(0)
+            .http_status_as_error(false)
+            // A proxy from the host environment would bypass the address
+            // checks, and the sandbox must not see the host environment.
+            .proxy(None)
+            .user_agent(concat!("authpipe/", env!("CARGO_PKG_VERSION")))
+            .max_idle_connections_per_host(8)
+            .build();
+        let resolver = GuardedResolver {
+            policy: policy.clone(),
+            inner: DefaultResolver::default(),
+        };
+        Self {
+            policy,
+            agent: Agent::with_parts(config, DefaultConnector::default(), resolver),
+        }
+    }
+
+    /// The policy it enforces.
+    pub fn policy(&self) -> &FetchPolicy {
+        &self.policy
+    }
+
+    fn send(
+        &self,
+        method: &Method,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<&str>,
+        deadline: Instant,
+    ) -> Result<http::Response<Body>, FetchError> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(FetchError::Deadline { url: url.into() });
+        }
+        let mut builder = http::Request::builder().method(method.clone()).uri(url);
+        for (name, value) in headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let outcome = match body {
+            Some(body) => {
+                let request = builder.body(body.to_string()).map_err(bad_request)?;
+                let request = self
+                    .agent
+                    .configure_request(request)
+                    .timeout_global(Some(remaining))
+                    .build();
+                self.agent.run(request)
+            }
+            None => {
+                let request = builder.body(()).map_err(bad_request)?;
+                let request = self
+                    .agent
+                    .configure_request(request)
+                    .timeout_global(Some(remaining))
+                    .build();
+                self.agent.run(request)
+            }
+        };
+        outcome.map_err(|e| failure(url, e))
+    }
+}
+
+fn bad_request(error: http::Error) -> FetchError {
+    FetchError::Failed(format!("fetch: invalid request: {error}"))
+}
+
+/// Maps a transport error onto what the function sees.
+fn failure(url: &str, error: ureq::Error) -> FetchError {
+    if let ureq::Error::Io(io) = &error {
+        if let Some(denied) = io.get_ref().and_then(|e| e.downcast_ref::<AddressDenied>()) {
+            return FetchError::Denied {
+                url: url.into(),
+                reason: denied.0.clone(),
+            };
+        }
+    }
+    match error {
+        ureq::Error::Timeout(_) => FetchError::Deadline { url: url.into() },
+        ureq::Error::HostNotFound => {
+            FetchError::Failed(format!("fetch failed: {url}: the host name was not found"))
+        }
+        other => FetchError::Failed(format!("fetch failed: {url}: {other}")),
+    }
+}
+
+impl Fetcher for HttpFetcher {
+    fn fetch(&self, request: &FetchRequest, deadline: Instant) -> Result<FetchResponse, FetchError> {
+        let mut method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
+            FetchError::Failed(format!("fetch: invalid method {:?}", request.method))
+        })?;
+        let mut headers = request.headers.clone();
+        if let Some((name, _)) = headers
+            .iter()
+            .find(|(name, _)| RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        {
+            return Err(FetchError::Failed(format!(
+                "fetch: the {name:?} header is set by the host, not by functions"
+            )));
+        }
+        let mut body = request.body.clone();
+        if body.as_ref().is_some_and(|b| b.len() > MAX_REQUEST_BODY_BYTES) {
+            return Err(FetchError::Failed(format!(
+                "fetch: the request body exceeds {MAX_REQUEST_BODY_BYTES} bytes"
+            )));
+        }
+        let mut checked = self.policy.check(&request.url)?;
+        let mut redirects = 0;
+        loop {
+            let url = checked.url.to_string();
+            let mut response = self.send(&method, &url, &headers, body.as_deref(), deadline)?;
+            let status = response.status();
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            if let (true, Some(location)) = (status.is_redirection(), location) {
+                if redirects == MAX_REDIRECTS {
+                    return Err(FetchError::Failed(format!(
+                        "fetch failed: {}: more than {MAX_REDIRECTS} redirects",
+                        request.url
+                    )));
+                }
+                redirects += 1;
+                let next = checked.url.join(&location).map_err(|e| {
+                    FetchError::Failed(format!("fetch failed: bad redirect to {location:?}: {e}"))
+                })?;
+                checked = self.policy.check(next.as_str()).map_err(|e| match e {
+                    FetchError::Denied { url, reason } => FetchError::Denied {
+                        url,
+                        reason: format!("redirected from {url_before}: {reason}", url_before = checked.url),
+                    },
+                    other => other,
+                })?;
+                let see_other = status == http::StatusCode::SEE_OTHER && method != Method::HEAD;
+                let post_to_get = matches!(status.as_u16(), 301 | 302) && method == Method::POST;
+                if see_other || post_to_get {
+                    method = Method::GET;
+                    body = None;
+                    headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
+                }
+                let previous = Url::parse(&url).map(|u| u.origin()).ok();
+                if previous != Some(next.origin()) {
+                    headers.retain(|(name, _)| {
+                        !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("cookie")
+                    });
+                }
+                continue;
+            }
+            let headers = response
+                .headers()
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        name.as_str().to_string(),
+                        String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            let limit = self.policy.max_response_bytes();
+            let bytes = if method == Method::HEAD {
+                Vec::new()
+            } else {
+                response
+                    .body_mut()
+                    .with_config()
+                    .limit(limit as u64)
+                    .read_to_vec()
+                    .map_err(|e| match e {
+                        ureq::Error::BodyExceedsLimit(_) => FetchError::Failed(format!(
+                            "fetch failed: {url}: the response body exceeds {limit} bytes"
+                        )),
+                        other => failure(&url, other),
+                    })?
+            };
+            return Ok(FetchResponse {
+                status: status.as_u16(),
+                status_text: status.canonical_reason().unwrap_or_default().to_string(),
+                url,
+                redirected: redirects > 0,
+                headers,
+                body: String::from_utf8(bytes)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            });
+        }
+    }
+}
+
+/// A resolved address the policy refuses; carried through ureq's I/O error.
+#[derive(Debug)]
+struct AddressDenied(String);
+
+impl std::fmt::Display for AddressDenied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for AddressDenied {}
+
+/// Resolves names as usual, then refuses any non-public address the
+/// matching allow entry does not name. Checking what was resolved (rather
+/// than the name) catches public names pointing at internal addresses.
+#[derive(Debug)]
+struct GuardedResolver {
+    policy: Arc<FetchPolicy>,
+    inner: DefaultResolver,
+}
+
+impl Resolver for GuardedResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let denied = |reason: String| {
+            ureq::Error::Io(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                AddressDenied(reason),
+            ))
+        };
+        let checked = self.policy.check(&uri.to_string()).map_err(|e| match e {
+            FetchError::Denied { reason, .. } => denied(reason),
+            other => denied(other.to_string()),
+        })?;
+        let addresses = self.inner.resolve(uri, config, timeout)?;
+        for address in addresses.iter() {
+            let ip: IpAddr = address.ip();
+            if let Some(class) = non_public(ip) {
+                if checked.explicit_ip != Some(ip) {
+                    return Err(denied(private_reason(&checked.url, ip, class)));
+                }
+            }
+        }
+        Ok(addresses)
+    }
+}
