@@ -2,7 +2,7 @@
 # One build profile everywhere (release): wasmtime is slow to compile twice.
 
 example := "templates/email-domain-allowlist"
-project := "templates/starter-project"
+project := "examples/starter-project"
 authpipe := "./target/release/authpipe"
 
 # List the recipes.

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-20}
 connections=${2:-32}
 bin=./target/release/authpipe
-project=templates/starter-project
+project=examples/starter-project
 input=$project/requests/pre-register.json
 
 if ! command -v wrk >/dev/null; then

@@ -1,7 +1,11 @@
 //! `authpipe`: compile, run and benchmark auth pipeline functions.
 
 mod bench;
+mod fixture;
 mod load;
+mod replay;
+mod templates;
+mod testing;
 
 use anyhow::{Context, Result, bail};
 use authpipe::fetch::{FetchPolicy, HttpFetcher};
@@ -68,6 +72,31 @@ enum Command {
         #[arg(long, value_name = "ADDR", env = "AUTHPIPE_LISTEN")]
         listen: Option<std::net::SocketAddr>,
     },
+    /// Run every function's fixtures, offline, and report what failed.
+    ///
+    /// A function's fixtures are the *.json files in `fixtures/<name>/`
+    /// beside the configuration (or its `fixtures = "DIR"`). Each gives an
+    /// input, optional `env` and `trigger`, recorded `fetch` responses, and
+    /// expectations (outcome, error, subsets of user/context/claims/
+    /// custom_data, log texts, the requests made). The last line is
+    /// `N passed, N failed`; the exit status is non-zero on any failure.
+    Test {
+        /// The configuration file.
+        #[arg(long, short, default_value = "authpipe.toml", env = "AUTHPIPE_CONFIG")]
+        config: PathBuf,
+        /// Only cases whose `function/fixture` name contains this text.
+        filter: Option<String>,
+    },
+    /// Write a runnable project (authpipe.toml, the function, its fixtures)
+    /// from a template.
+    New {
+        /// Template name, as listed by `authpipe templates`.
+        template: String,
+        /// Directory to create [default: ./TEMPLATE]; must be new or empty.
+        dir: Option<PathBuf>,
+    },
+    /// List the bundled templates with their titles.
+    Templates,
     /// Measure per-invocation latency, throughput and fuel of one function.
     ///
     /// Every call runs on a fresh instance; compile time is measured
@@ -180,12 +209,24 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    if let Command::Serve { config, listen } = cli.command {
-        return serve(&cli.cache, config, listen);
+    match cli.command {
+        Command::Serve { config, listen } => return serve(&cli.cache, config, listen),
+        Command::Templates => {
+            templates::list()?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::New { template, dir } => {
+            templates::new(&template, dir.as_deref())?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
     }
     let runtime = load::runtime(&cli.cache)?;
     match cli.command {
-        Command::Serve { .. } => unreachable!("handled above"),
+        Command::Serve { .. } | Command::Templates | Command::New { .. } => {
+            unreachable!("handled above")
+        }
+        Command::Test { config, filter } => testing::run(&runtime, &config, filter.as_deref()),
         Command::CompileFunction { source, output } => {
             let output = output.unwrap_or_else(|| source.with_extension("wasm"));
             let text = load::read_source(&source)?;

@@ -3,6 +3,7 @@
 //! Every problem is reported as `FILE:LINE:COL: message`, quoting the bad
 //! value, and nothing is started with a broken configuration.
 
+use authpipe::fetch::{AllowPattern, FetchPolicy};
 use authpipe::{Limits, OnError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -125,6 +126,9 @@ pub struct FunctionConfig {
     pub source_path: PathBuf,
     /// The JavaScript source.
     pub source: String,
+    /// Directory of its test fixtures (`fixtures = "…"`, default
+    /// `fixtures/<name>` beside the config file), used by `authpipe test`.
+    pub fixtures: PathBuf,
     /// Triggers whose pipelines include it.
     pub triggers: Vec<Trigger>,
     /// Position within a trigger (ascending).
@@ -150,8 +154,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// `[env]`, with `from_env` secrets resolved.
     pub env: Vec<(String, String)>,
-    /// `[fetch] allow` patterns (validated; used by `fetch`).
-    pub fetch_allow: Vec<String>,
+    /// `[fetch]`: the allow-list and response cap of functions' `fetch`.
+    pub fetch: FetchPolicy,
     /// `[[function]]`s in file order.
     pub functions: Vec<FunctionConfig>,
 }
@@ -201,6 +205,7 @@ struct RawFromEnv {
 struct RawFetch {
     #[serde(default)]
     allow: Vec<Spanned<String>>,
+    max_response_bytes: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -220,6 +225,7 @@ struct RawFunction {
     fuel: Option<Spanned<i64>>,
     memory_mb: Option<Spanned<i64>>,
     on_error: Option<Spanned<String>>,
+    fixtures: Option<Spanned<String>>,
 }
 
 fn yes() -> bool {
@@ -291,7 +297,7 @@ impl Config {
             path: path.to_path_buf(),
             server: server(&at, raw.server)?,
             env: environment(&at, raw.env, lookup_env)?,
-            fetch_allow: fetch_allow(&at, raw.fetch)?,
+            fetch: fetch_policy(&at, raw.fetch)?,
             functions: functions(&at, base, raw.functions)?,
         })
     }
@@ -399,23 +405,30 @@ fn environment(
     Ok(env)
 }
 
-fn fetch_allow(at: &Locator<'_>, raw: RawFetch) -> Result<Vec<String>, ConfigError> {
-    raw.allow
-        .into_iter()
-        .map(|pattern| {
-            let text = pattern.get_ref();
-            let rest = text
-                .strip_prefix("https://")
-                .or_else(|| text.strip_prefix("http://"));
-            match rest {
-                Some(rest) if !rest.is_empty() && !rest.starts_with('/') => Ok(text.clone()),
-                _ => Err(at.span(
-                    &pattern,
-                    format!("fetch allow pattern {text:?} must look like \"https://host/path*\""),
-                )),
-            }
-        })
-        .collect()
+/// Largest accepted `[fetch] max_response_bytes` (64 MiB).
+const MAX_FETCH_RESPONSE_BYTES: i64 = 64 << 20;
+
+fn fetch_policy(at: &Locator<'_>, raw: RawFetch) -> Result<FetchPolicy, ConfigError> {
+    for pattern in &raw.allow {
+        AllowPattern::parse(pattern.get_ref()).map_err(|e| at.span(pattern, e.to_string()))?;
+    }
+    let policy = FetchPolicy::new(raw.allow.iter().map(|p| p.get_ref()))
+        .map_err(|e| at.at(0, e.to_string()))?;
+    Ok(match raw.max_response_bytes {
+        None => policy,
+        Some(value) if (1..=MAX_FETCH_RESPONSE_BYTES).contains(value.get_ref()) => {
+            policy.with_max_response_bytes(*value.get_ref() as usize)
+        }
+        Some(value) => {
+            return Err(at.span(
+                &value,
+                format!(
+                    "max_response_bytes = {} is out of range: expected 1..={MAX_FETCH_RESPONSE_BYTES}",
+                    value.get_ref()
+                ),
+            ));
+        }
+    })
 }
 
 fn limit<T>(
@@ -502,10 +515,15 @@ fn functions(
                 ),
             )
         })?;
+        let fixtures = match &f.fixtures {
+            Some(dir) => base.join(dir.get_ref()),
+            None => base.join("fixtures").join(&name),
+        };
         functions.push(FunctionConfig {
             name,
             source_path,
             source,
+            fixtures,
             triggers,
             order: f.order,
             enabled: f.enabled,

@@ -6,6 +6,7 @@
 
 use crate::config::{Config, FunctionConfig, Trigger};
 use anyhow::{Context, Result};
+use authpipe::fetch::{DenyAll, Fetcher, HttpFetcher};
 use authpipe::{Environ, Function, Pipeline, Runtime, Stage};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -121,12 +122,18 @@ impl Deployment {
             anyhow::bail!("{}", failures.join("\n"));
         }
 
+        let fetcher: Arc<dyn Fetcher> = if config.fetch.allow().is_empty() {
+            Arc::new(DenyAll)
+        } else {
+            Arc::new(HttpFetcher::new(config.fetch.clone()))
+        };
         let mut functions = BTreeMap::new();
         for function in &config.functions {
             let stage = Stage {
                 env: env.clone(),
                 limits: function.limits,
                 on_error: function.on_error,
+                fetch: fetcher.clone(),
                 ..Stage::new(compiled.remove(&function.name).expect("compiled above"))
             };
             functions.insert(

@@ -217,7 +217,7 @@ impl Fetcher for HttpFetcher {
             };
             return Ok(FetchResponse {
                 status: status.as_u16(),
-                status_text: status.canonical_reason().unwrap_or_default().to_string(),
+                status_text: super::status_text(status.as_u16()).to_string(),
                 url,
                 redirected: redirects > 0,
                 headers,

@@ -69,6 +69,14 @@ pub struct FetchResponse {
     pub body: String,
 }
 
+/// The reason phrase of an HTTP status code (`200` → `OK`), or `""`.
+pub fn status_text(status: u16) -> &'static str {
+    ureq::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
+
 /// Why a request got no response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {

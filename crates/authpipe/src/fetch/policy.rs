@@ -207,7 +207,7 @@ fn glob_matches(pattern: &str, text: &str) -> bool {
 }
 
 /// Where functions may send requests, and how much they may read back.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchPolicy {
     allow: Vec<AllowPattern>,
     max_response_bytes: usize,
@@ -261,8 +261,14 @@ impl FetchPolicy {
         self.max_response_bytes
     }
 
-    /// Decides whether `url` may be requested, before any address is looked
-    /// up. Host names are checked again, address by address, once resolved.
+    /// Decides whether `url` may be requested, without the network: the
+    /// allow entries, the scheme, and literal IP addresses. (Host names are
+    /// checked again by [`HttpFetcher`](super::HttpFetcher), address by
+    /// address, once resolved.)
+    pub fn permits(&self, url: &str) -> Result<(), FetchError> {
+        self.check(url).map(drop)
+    }
+
     pub(crate) fn check(&self, url: &str) -> Result<Checked, FetchError> {
         let parsed = Url::parse(url)
             .map_err(|e| FetchError::Failed(format!("fetch: invalid URL {url:?}: {e}")))?;
