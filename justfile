@@ -31,13 +31,21 @@ run: build
 # Compile and run the example function once with the CLI (allowed, then denied).
 run-once: build
     {{authpipe}} compile-function {{example}}/function.js -o target/email-domain-allowlist.wasm
-    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAIN=example.com
-    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/denied.json --env ALLOWED_DOMAIN=example.com
+    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAINS=example.com
+    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/denied.json --env ALLOWED_DOMAINS=example.com
 
 # Benchmark one invocation of the example (fresh instance per call).
 bench n="20000": build
-    {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAIN=example.com -n {{n}}
-    {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAIN=example.com -n {{n}} --json
+    {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAINS=example.com -n {{n}}
+    {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAINS=example.com -n {{n}} --json
+
+# Per-call figures of three templates, the Slack one posting to a local webhook receiver.
+bench-templates calls="10000": build
+    bash scripts/bench-templates.sh {{calls}}
+
+# Run the fixtures of every bundled template (each through `authpipe new` + `authpipe test`).
+test-templates: build
+    bash scripts/test-templates.sh
 
 # HTTP load figures: wrk on loopback against the 3-stage pre-register pipeline, start times, RSS.
 bench-http seconds="20" connections="16": build

@@ -52,7 +52,7 @@ mkdir -p "$work/twenty/functions"
     printf '[[function]]\nname = "f%02d"\nsource = "functions/f%02d.js"\ntriggers = ["pre-register"]\norder = %d\n\n' "$i" "$i" "$i"
     sed "s/Access denied./Access denied by f$i./" templates/email-domain-allowlist/function.js > "$work/twenty/functions/f$(printf %02d "$i").js"
   done
-  printf '[env]\nALLOWED_DOMAIN = "example.com"\n'
+  printf '[env]\nALLOWED_DOMAINS = "example.com"\n'
 } > "$work/twenty/authpipe.toml"
 start_server "$work/twenty" "$work/cache-twenty"; stop_server
 cold_ms=$ready_ms

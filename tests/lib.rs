@@ -346,3 +346,122 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) for `fetch` tests,
+/// one thread per connection, each connection closed after one answer.
+///
+/// Routes: `/hello` (text, header `x-test: yes`), `/json`, `/echo` (the
+/// request as JSON), `/status/404`, `/redirect-to-hello`,
+/// `/redirect-to-metadata` (to 169.254.169.254), `/slow` (answers after 3 s),
+/// `/huge` (a 2 MiB body). Every request is recorded as `METHOD PATH`.
+pub struct WebServer {
+    /// The port it listens on.
+    pub port: u16,
+    requests: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl WebServer {
+    /// Starts the server; it lives as long as the test process.
+    pub fn start() -> WebServer {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local address").port();
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let log = log.clone();
+                std::thread::spawn(move || serve_one(stream, &log));
+            }
+        });
+        WebServer { port, requests }
+    }
+
+    /// `http://127.0.0.1:PORT{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The requests received so far, as `METHOD PATH`.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("request log").clone()
+    }
+}
+
+fn serve_one(mut stream: std::net::TcpStream, log: &std::sync::Mutex<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_string(),
+        parts.next().unwrap_or("").to_string(),
+    );
+    let mut headers = serde_json::Map::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+        if let Some((name, value)) = line.trim_end().split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_string());
+            if name == "content-length" {
+                length = value.parse().unwrap_or(0);
+            }
+            headers.insert(name, value.into());
+        }
+    }
+    let mut body = vec![0u8; length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    log.lock().expect("request log").push(format!("{method} {path}"));
+    let text = |status: &str, extra: &str, body: &[u8]| {
+        let mut out = format!(
+            "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n",
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body);
+        out
+    };
+    let route = path.split('?').next().unwrap_or_default();
+    let answer = match route {
+        "/hello" => text("200 OK", "content-type: text/plain\r\nx-test: yes\r\n", b"hello"),
+        "/json" => text(
+            "200 OK",
+            "content-type: application/json\r\n",
+            br#"{"ok":true,"n":42}"#,
+        ),
+        "/echo" => {
+            let echo = serde_json::json!({
+                "method": method,
+                "path": path,
+                "headers": headers,
+                "body": String::from_utf8_lossy(&body),
+            });
+            text(
+                "200 OK",
+                "content-type: application/json\r\n",
+                echo.to_string().as_bytes(),
+            )
+        }
+        "/status/404" => text("404 Not Found", "content-type: text/plain\r\n", b"not here"),
+        "/redirect-to-hello" => text("302 Found", "location: /hello\r\n", b""),
+        "/redirect-to-metadata" => text(
+            "302 Found",
+            "location: http://169.254.169.254/latest/meta-data/\r\n",
+            b"",
+        ),
+        "/slow" => {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+            text("200 OK", "", b"finally")
+        }
+        "/huge" => text("200 OK", "content-type: text/plain\r\n", &vec![b'x'; 2 << 20]),
+        _ => text("404 Not Found", "", b""),
+    };
+    let _ = stream.write_all(&answer);
+}

@@ -286,19 +286,29 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
         "env",
         Function::new(ctx.clone(), |ctx: Ctx<'js>| wasi_env(&ctx))?,
     )?;
-    // fetch(requestJson): the host's response as an object ({status, url,
-    // redirected, headers: [[name, value]…], body} or {error}), or null when
-    // the host offers no fetch.
+    // fetch(request): sends the request object ({method, url, headers:
+    // [[name, value]…], body}) to the host as JSON; returns the host's
+    // response as an object ({status, status_text, url, redirected, headers,
+    // body} or {error}), or null when the host offers no fetch.
     natives.set(
         "fetch",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, request: String| {
-            let Some(response) = wasi::fetch(request.as_bytes()) else {
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, request: Value<'js>| {
+            let raw = ctx.as_raw().as_ptr();
+            let mut body = Vec::with_capacity(256);
+            // SAFETY: `request` is a live value of this live context.
+            if let Err(message) = unsafe { json::stringify(raw, request.as_raw(), &mut body) } {
+                return Err(javy::quickjs::Exception::throw_type(
+                    &ctx,
+                    &format!("fetch: the request cannot be sent: {message}"),
+                ));
+            }
+            let Some(response) = wasi::fetch(&body) else {
                 return Ok(Value::new_null(ctx));
             };
             // SAFETY: the context is live; the parsed value's ownership
             // passes to `Value`.
-            match unsafe { json::parse(ctx.as_raw().as_ptr(), &response) } {
-                Ok(raw) => Ok(unsafe { Value::from_raw(ctx.clone(), raw) }),
+            match unsafe { json::parse(raw, &response) } {
+                Ok(value) => Ok(unsafe { Value::from_raw(ctx.clone(), value) }),
                 Err(message) => Err(javy::quickjs::Exception::throw_type(
                     &ctx,
                     &format!("fetch: the host's response is not JSON: {message}"),

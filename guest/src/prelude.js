@@ -187,6 +187,7 @@
   const keys = Object.keys;
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
   const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
   const FETCH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
   function headerName(name) {
@@ -197,7 +198,7 @@
 
   function headerValue(value) {
     const text = String(value);
-    if (/[\r\n\0]/.test(text)) throw new TypeError('fetch: a header value must not contain CR, LF or NUL');
+    if (HEADER_VALUE_FORBIDDEN.test(text)) throw new TypeError('fetch: a header value must not contain CR, LF or NUL');
     return text.trim();
   }
 
@@ -279,6 +280,13 @@
     static pairs(headers) {
       return headers.#list.slice();
     }
+
+    // Headers of a host response: already lower-case and valid.
+    static fromHost(pairs) {
+      const headers = new Headers();
+      if (isArray(pairs)) headers.#list = pairs;
+      return headers;
+    }
   }
 
   class Response {
@@ -290,7 +298,7 @@
       this.ok = raw.status >= 200 && raw.status < 300;
       this.url = raw.url;
       this.redirected = raw.redirected === true;
-      this.headers = new Headers(raw.headers);
+      this.headers = Headers.fromHost(raw.headers);
       this.bodyUsed = false;
       this.#body = typeof raw.body === 'string' ? raw.body : '';
     }
@@ -341,7 +349,7 @@
         }
         if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
       }
-      const raw = hostFetch(stringify({ method, url, headers: Headers.pairs(headers), body }));
+      const raw = hostFetch({ method, url, headers: Headers.pairs(headers), body });
       if (raw === null) {
         throw new TypeError('fetch is not available here: only the authpipe host answers it (not a stock WASI runtime, nor top-level code at compile time)');
       }

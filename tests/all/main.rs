@@ -2,8 +2,10 @@
 
 mod cli;
 mod contract;
+mod fetch;
 mod isolation;
 mod limits;
 mod pipeline;
 mod portable;
 mod server;
+mod templates;

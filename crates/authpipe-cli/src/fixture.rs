@@ -313,6 +313,19 @@ pub fn check(expect: &Expect, result: &InvocationResult, requests: &[FetchReques
     problems
 }
 
+/// The `input` of `raw` when it is a fixture (an object with `input` and
+/// `expect`), as JSON bytes.
+pub fn input_of(raw: &[u8]) -> Option<Vec<u8>> {
+    let Ok(Value::Object(mut object)) = serde_json::from_slice::<Value>(raw) else {
+        return None;
+    };
+    if !object.contains_key("expect") {
+        return None;
+    }
+    let input = object.remove("input")?;
+    Some(serde_json::to_vec(&input).expect("JSON values serialise"))
+}
+
 /// `METHOD URL, …` of the requests made, or `none`.
 pub fn describe_requests(requests: &[FetchRequest]) -> String {
     if requests.is_empty() {

@@ -24,11 +24,20 @@ pub fn runtime(cache: &CacheArgs) -> Result<Runtime> {
     Runtime::with_config(&runtime_config(cache))
 }
 
-/// The function's name: the file name without its extension.
+/// The function's name: the file name without its extension, or the
+/// directory's name for a template's `function.js`.
 pub fn function_name(path: &Path) -> String {
-    path.file_stem()
+    let stem = path
+        .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "function".into())
+        .unwrap_or_else(|| "function".into());
+    if stem != "function" {
+        return stem;
+    }
+    path.canonicalize()
+        .ok()
+        .and_then(|p| Some(p.parent()?.file_name()?.to_string_lossy().into_owned()))
+        .unwrap_or(stem)
 }
 
 /// Reads a JavaScript source file.

@@ -117,7 +117,8 @@ enum Command {
 
 #[derive(Args)]
 struct CallArgs {
-    /// Input JSON file, or `-` for stdin ({"user": {…}, "context": {…}}).
+    /// Input JSON file, or `-` for stdin ({"user": {…}, "context": {…}});
+    /// a test fixture file works too (its `input` is used).
     #[arg(long, value_name = "FILE|-")]
     input: Option<PathBuf>,
     /// Set `env.K` inside the function (repeatable).
@@ -177,6 +178,11 @@ impl CallArgs {
     }
 
     fn read_input(&self) -> Result<Vec<u8>> {
+        let raw = self.read_raw_input()?;
+        Ok(fixture::input_of(&raw).unwrap_or(raw))
+    }
+
+    fn read_raw_input(&self) -> Result<Vec<u8>> {
         match self.input.as_deref() {
             Some(path) if path != Path::new("-") => {
                 std::fs::read(path).with_context(|| format!("cannot read input {}", path.display()))
