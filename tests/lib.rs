@@ -418,7 +418,9 @@ fn serve_one(mut stream: std::net::TcpStream, log: &std::sync::Mutex<Vec<String>
     if reader.read_exact(&mut body).is_err() {
         return;
     }
-    log.lock().expect("request log").push(format!("{method} {path}"));
+    log.lock()
+        .expect("request log")
+        .push(format!("{method} {path}"));
     let text = |status: &str, extra: &str, body: &[u8]| {
         let mut out = format!(
             "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n",
@@ -430,7 +432,11 @@ fn serve_one(mut stream: std::net::TcpStream, log: &std::sync::Mutex<Vec<String>
     };
     let route = path.split('?').next().unwrap_or_default();
     let answer = match route {
-        "/hello" => text("200 OK", "content-type: text/plain\r\nx-test: yes\r\n", b"hello"),
+        "/hello" => text(
+            "200 OK",
+            "content-type: text/plain\r\nx-test: yes\r\n",
+            b"hello",
+        ),
         "/json" => text(
             "200 OK",
             "content-type: application/json\r\n",
@@ -460,7 +466,11 @@ fn serve_one(mut stream: std::net::TcpStream, log: &std::sync::Mutex<Vec<String>
             std::thread::sleep(std::time::Duration::from_secs(3));
             text("200 OK", "", b"finally")
         }
-        "/huge" => text("200 OK", "content-type: text/plain\r\n", &vec![b'x'; 2 << 20]),
+        "/huge" => text(
+            "200 OK",
+            "content-type: text/plain\r\n",
+            &vec![b'x'; 2 << 20],
+        ),
         _ => text("404 Not Found", "", b""),
     };
     let _ = stream.write_all(&answer);

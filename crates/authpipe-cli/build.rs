@@ -19,24 +19,40 @@ fn main() {
     let mut out = String::from("/// The templates bundled from `templates/` at build time.\n");
     out.push_str("pub static TEMPLATES: &[Bundled] = &[\n");
     for dir in dirs {
-        let id = dir.file_name().expect("a directory name").to_string_lossy().into_owned();
-        writeln!(out, "    Bundled {{\n        id: {id:?},\n        files: &[").unwrap();
+        let id = dir
+            .file_name()
+            .expect("a directory name")
+            .to_string_lossy()
+            .into_owned();
+        writeln!(
+            out,
+            "    Bundled {{\n        id: {id:?},\n        files: &["
+        )
+        .unwrap();
         let mut files = Vec::new();
         collect_files(&dir, &dir, &mut files);
         files.sort();
         for (relative, absolute) in files {
-            writeln!(out, "            ({relative:?}, include_str!({absolute:?})),").unwrap();
+            writeln!(
+                out,
+                "            ({relative:?}, include_str!({absolute:?})),"
+            )
+            .unwrap();
         }
         out.push_str("        ],\n    },\n");
     }
     out.push_str("];\n");
-    let target = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("templates.rs");
-    std::fs::write(&target, out).unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+    let target =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("templates.rs");
+    std::fs::write(&target, out)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
 }
 
 /// Regular files under `dir`, as (path relative to `base` with `/`, absolute path).
 fn collect_files(base: &Path, dir: &Path, files: &mut Vec<(String, String)>) {
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display())) {
+    for entry in
+        std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+    {
         let path = entry.expect("readable template directory").path();
         if path.is_dir() {
             collect_files(base, &path, files);

@@ -16,7 +16,11 @@ fn server() -> &'static WebServer {
 /// Compiles `source` and runs it once with `BASE` (the test server's
 /// 127.0.0.1 origin) in `env`, fetching within `allow`.
 fn run_fetching(source: &str, allow: &[String], call: Call<'_>) -> InvocationResult {
-    run_with_policy(source, FetchPolicy::new(allow).expect("valid patterns"), call)
+    run_with_policy(
+        source,
+        FetchPolicy::new(allow).expect("valid patterns"),
+        call,
+    )
 }
 
 fn run_with_policy(source: &str, policy: FetchPolicy, call: Call<'_>) -> InvocationResult {
@@ -79,7 +83,10 @@ fn fetch_reads_status_headers_and_body_of_an_allowed_url() {
     assert_eq!(user["body"], json!("hello"));
     assert_eq!(user["echo"]["method"], json!("POST"));
     assert_eq!(user["echo"]["headers"]["x-custom"], json!("abc"));
-    assert_eq!(user["echo"]["headers"]["content-type"], json!("application/json"));
+    assert_eq!(
+        user["echo"]["headers"]["content-type"],
+        json!("application/json")
+    );
     assert_eq!(user["echo"]["body"], json!(r#"{"id":"u1"}"#));
 }
 
@@ -101,7 +108,10 @@ fn a_url_outside_the_allow_list_is_fetch_denied_even_when_caught() {
     assert!(message.contains(&target), "names the URL: {message}");
     assert!(message.contains("no [fetch] allow entry"), "{message}");
     assert!(
-        !server().requests().iter().any(|r| r.contains("denied-test")),
+        !server()
+            .requests()
+            .iter()
+            .any(|r| r.contains("denied-test")),
         "a denied request must not be sent"
     );
 }
@@ -179,7 +189,10 @@ fn a_body_over_the_size_cap_rejects_the_fetch() {
     let result = run_fetching(source, &origin_allowed(), Call::default());
     let user = allowed_user(&result);
     assert!(
-        user["error"].as_str().unwrap_or("").contains("exceeds 1048576 bytes"),
+        user["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exceeds 1048576 bytes"),
         "{user}"
     );
     let roomy = FetchPolicy::new(origin_allowed())
@@ -212,9 +225,17 @@ fn a_name_resolving_to_loopback_is_refused_unless_the_address_is_named() {
     );
     let (kind, message) = error_of(&result);
     assert_eq!(kind, ErrorKind::FetchDenied, "{message}");
-    assert!(message.contains(&format!("http://localhost:{port}/hello")), "{message}");
+    assert!(
+        message.contains(&format!("http://localhost:{port}/hello")),
+        "{message}"
+    );
     assert!(message.contains("loopback"), "{message}");
-    assert!(!server().requests().iter().any(|r| r.contains("via-localhost")));
+    assert!(
+        !server()
+            .requests()
+            .iter()
+            .any(|r| r.contains("via-localhost"))
+    );
 }
 
 #[test]
@@ -222,9 +243,15 @@ fn private_loopback_and_metadata_addresses_need_an_entry_naming_them() {
     let anything = vec!["http://*:*/*".to_string(), "https://*:*/*".to_string()];
     let port = server().port;
     for (url, class) in [
-        (format!("http://127.0.0.1:{port}/hello?wildcard"), "loopback"),
+        (
+            format!("http://127.0.0.1:{port}/hello?wildcard"),
+            "loopback",
+        ),
         (format!("http://[::1]:{port}/hello?wildcard"), "loopback"),
-        ("http://169.254.169.254/latest/meta-data/".to_string(), "cloud metadata"),
+        (
+            "http://169.254.169.254/latest/meta-data/".to_string(),
+            "cloud metadata",
+        ),
         ("http://10.1.2.3/".to_string(), "private"),
         ("http://[fd00::1]/".to_string(), "private"),
     ] {
@@ -320,7 +347,10 @@ fn under_a_stock_wasi_host_fetch_rejects_and_the_rest_runs() {
     let result: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(result["outcome"], json!("allow"), "{result}");
     assert!(
-        result["user"]["fetch"].as_str().unwrap().contains("not available"),
+        result["user"]["fetch"]
+            .as_str()
+            .unwrap()
+            .contains("not available"),
         "{result}"
     );
 }

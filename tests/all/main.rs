@@ -1,5 +1,6 @@
 //! End-to-end tests through the real guest engine and the real CLI.
 
+mod authing;
 mod cli;
 mod contract;
 mod fetch;

@@ -102,7 +102,11 @@ fn every_template_passes_its_fixtures_after_authpipe_new() {
             .count();
         let output = authpipe(&["test", "--config", config.to_str().unwrap()]);
         assert!(output.status.success(), "{id}:\n{}", text(&output));
-        assert_eq!(last_line(&output), format!("{fixtures} passed, 0 failed"), "{id}");
+        assert_eq!(
+            last_line(&output),
+            format!("{fixtures} passed, 0 failed"),
+            "{id}"
+        );
         total += fixtures;
     }
     assert!(total >= 40, "only {total} fixtures");
@@ -122,7 +126,10 @@ fn a_failing_expectation_shows_expected_and_actual_and_fails_the_run() {
     let output = authpipe(&["test", "--config", config.to_str().unwrap()]);
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("FAIL custom-id-token-claims/gold-user"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL custom-id-token-claims/gold-user"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("expected \"platinum\", got \"gold\""),
         "{stdout}"
@@ -134,7 +141,10 @@ fn a_failing_expectation_shows_expected_and_actual_and_fails_the_run() {
 #[test]
 fn requests_are_asserted_recorded_responses_must_be_used() {
     let config = new_project("slack-notify-on-register");
-    let dir = config.parent().unwrap().join("fixtures/slack-notify-on-register");
+    let dir = config
+        .parent()
+        .unwrap()
+        .join("fixtures/slack-notify-on-register");
     // The function posts one message; a fixture expecting a different body
     // fails, and so does one whose recorded response is never requested.
     let notified = std::fs::read_to_string(dir.join("notified.json")).unwrap();
@@ -152,9 +162,15 @@ fn requests_are_asserted_recorded_responses_must_be_used() {
     let output = authpipe(&["test", "--config", config.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
-    assert!(stdout.contains("FAIL slack-notify-on-register/wrong-body"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL slack-notify-on-register/wrong-body"),
+        "{stdout}"
+    );
     assert!(stdout.contains("fetch[0] body.text: expected"), "{stdout}");
-    assert!(stdout.contains("FAIL slack-notify-on-register/unused"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL slack-notify-on-register/unused"),
+        "{stdout}"
+    );
     assert!(stdout.contains("was never requested"), "{stdout}");
     assert_eq!(last_line(&output), "2 passed, 2 failed");
 }
@@ -165,7 +181,10 @@ fn a_fetch_outside_the_allow_list_fails_the_fixture_as_fetch_denied() {
     let toml = std::fs::read_to_string(&config).unwrap();
     std::fs::write(
         &config,
-        toml.replace("https://hooks.slack.com/services/*", "https://hooks.slack.com/other/*"),
+        toml.replace(
+            "https://hooks.slack.com/services/*",
+            "https://hooks.slack.com/other/*",
+        ),
     )
     .unwrap();
     let output = authpipe(&["test", "--config", config.to_str().unwrap()]);
@@ -178,7 +197,10 @@ fn a_fetch_outside_the_allow_list_fails_the_fixture_as_fetch_denied() {
 #[test]
 fn broken_fixtures_and_wrong_triggers_are_reported_with_their_location() {
     let config = new_project("email-domain-allowlist");
-    let dir = config.parent().unwrap().join("fixtures/email-domain-allowlist");
+    let dir = config
+        .parent()
+        .unwrap()
+        .join("fixtures/email-domain-allowlist");
     std::fs::write(dir.join("broken.json"), "{\n  \"input\": {,\n}").unwrap();
     let allowed = std::fs::read_to_string(dir.join("allowed.json")).unwrap();
     std::fs::write(
@@ -208,14 +230,27 @@ fn new_refuses_a_non_empty_directory_and_unknown_templates() {
     let output = authpipe(&["new", "email-domain-allowlist", dir.to_str().unwrap()]);
     assert!(!output.status.success());
     assert!(text(&output).contains("not empty"), "{}", text(&output));
-    assert_eq!(std::fs::read_to_string(dir.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("keep.txt")).unwrap(),
+        "mine"
+    );
     assert!(!dir.join("authpipe.toml").exists());
 
-    let output = authpipe(&["new", "no-such-template", temp_dir("new-unknown").join("x").to_str().unwrap()]);
+    let output = authpipe(&[
+        "new",
+        "no-such-template",
+        temp_dir("new-unknown").join("x").to_str().unwrap(),
+    ]);
     assert!(!output.status.success());
     let message = text(&output);
-    assert!(message.contains("no template \"no-such-template\""), "{message}");
-    assert!(message.contains("email-domain-allowlist"), "lists the templates: {message}");
+    assert!(
+        message.contains("no template \"no-such-template\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("email-domain-allowlist"),
+        "lists the templates: {message}"
+    );
 }
 
 #[test]
@@ -225,7 +260,9 @@ fn a_new_project_serves_and_runs_with_the_cli() {
     let fixture = dir.join("fixtures/email-domain-allowlist/denied.json");
     let output = authpipe(&[
         "run",
-        dir.join("functions/email-domain-allowlist.js").to_str().unwrap(),
+        dir.join("functions/email-domain-allowlist.js")
+            .to_str()
+            .unwrap(),
         "--input",
         fixture.to_str().unwrap(),
         "--env",
@@ -233,7 +270,10 @@ fn a_new_project_serves_and_runs_with_the_cli() {
     ]);
     assert!(output.status.success(), "{}", text(&output));
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(result["outcome"], "deny", "a fixture works as --input: {result}");
+    assert_eq!(
+        result["outcome"], "deny",
+        "a fixture works as --input: {result}"
+    );
     let server = authpipe_tests::Server::start(dir, &[]);
     let body = r#"{"user":{"email":"a@example.org"},"context":{"request":{"body":{}}}}"#;
     let answer = server.post("/v1/pipelines/pre-register", body, None);

@@ -149,10 +149,10 @@ impl RequestPattern {
     /// What about `request` differs from this pattern.
     pub fn mismatches(&self, request: &FetchRequest) -> Vec<String> {
         let mut problems = Vec::new();
-        if let Some(method) = &self.method {
-            if !method.eq_ignore_ascii_case(&request.method) {
-                problems.push(format!("method: expected {method}, got {}", request.method));
-            }
+        if let Some(method) = &self.method
+            && !method.eq_ignore_ascii_case(&request.method)
+        {
+            problems.push(format!("method: expected {method}, got {}", request.method));
         }
         if !glob(&self.url, &request.url) {
             problems.push(format!("url: expected {}, got {}", self.url, request.url));
@@ -175,17 +175,17 @@ impl RequestPattern {
             (Some(Value::String(text)), Some(body)) if body.contains(text.as_str()) => {}
             (Some(Value::String(text)), body) => problems.push(format!(
                 "body: expected it to contain {text:?}, got {}",
-                body.as_deref().map_or("no body".into(), |b| format!("{b:?}"))
+                body.as_deref()
+                    .map_or("no body".into(), |b| format!("{b:?}"))
             )),
-            (Some(expected), body) => {
-                match body.as_deref().map(serde_json::from_str::<Value>) {
-                    Some(Ok(actual)) => subset("body", expected, Some(&actual), &mut problems),
-                    _ => problems.push(format!(
-                        "body: expected JSON like {expected}, got {}",
-                        body.as_deref().map_or("no body".into(), |b| format!("{b:?}"))
-                    )),
-                }
-            }
+            (Some(expected), body) => match body.as_deref().map(serde_json::from_str::<Value>) {
+                Some(Ok(actual)) => subset("body", expected, Some(&actual), &mut problems),
+                _ => problems.push(format!(
+                    "body: expected JSON like {expected}, got {}",
+                    body.as_deref()
+                        .map_or("no body".into(), |b| format!("{b:?}"))
+                )),
+            },
         }
         problems
     }
@@ -259,13 +259,13 @@ pub fn check(expect: &Expect, result: &InvocationResult, requests: &[FetchReques
                         error.message
                     ));
                 }
-                if let Some(text) = &want.message {
-                    if !error.message.contains(text.as_str()) {
-                        problems.push(format!(
-                            "error.message: expected it to contain {text:?}, got {:?}",
-                            error.message
-                        ));
-                    }
+                if let Some(text) = &want.message
+                    && !error.message.contains(text.as_str())
+                {
+                    problems.push(format!(
+                        "error.message: expected it to contain {text:?}, got {:?}",
+                        error.message
+                    ));
                 }
             }
         }

@@ -62,7 +62,11 @@ impl Replay {
 }
 
 impl Fetcher for Replay {
-    fn fetch(&self, request: &FetchRequest, _deadline: Instant) -> Result<FetchResponse, FetchError> {
+    fn fetch(
+        &self,
+        request: &FetchRequest,
+        _deadline: Instant,
+    ) -> Result<FetchResponse, FetchError> {
         let mut state = self.state.lock().expect("replay state");
         state.made.push(request.clone());
         self.policy.permits(&request.url)?;

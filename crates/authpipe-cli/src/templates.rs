@@ -64,13 +64,17 @@ pub struct FetchSpec {
 
 impl Bundled {
     fn file(&self, name: &str) -> Option<&'static str> {
-        self.files.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+        self.files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
     }
 
     /// The parsed `template.toml`.
     pub fn metadata(&self) -> Result<Metadata> {
         let text = self.file("template.toml").context("no template.toml")?;
-        toml::from_str(text).with_context(|| format!("templates/{}/template.toml is invalid", self.id))
+        toml::from_str(text)
+            .with_context(|| format!("templates/{}/template.toml is invalid", self.id))
     }
 
     /// The function's source.
@@ -109,7 +113,10 @@ pub fn list() -> Result<()> {
             metadata.triggers.join(", ")
         );
     }
-    println!("\n{} templates. `authpipe new TEMPLATE [DIR]` writes a project from one.", TEMPLATES.len());
+    println!(
+        "\n{} templates. `authpipe new TEMPLATE [DIR]` writes a project from one.",
+        TEMPLATES.len()
+    );
     Ok(())
 }
 
@@ -144,7 +151,11 @@ pub fn new(id: &str, dir: Option<&Path>) -> Result<()> {
         write(&fixtures_dir.join(name), text)?;
         count += 1;
     }
-    println!("created {} from template {id:?} ({}):", dir.display(), metadata.title);
+    println!(
+        "created {} from template {id:?} ({}):",
+        dir.display(),
+        metadata.title
+    );
     println!("  {}", dir.join("authpipe.toml").display());
     println!("  {}", functions_dir.join(format!("{id}.js")).display());
     println!("  {} ({count} fixtures)", fixtures_dir.display());
@@ -168,7 +179,9 @@ fn config_text(id: &str, metadata: &Metadata) -> String {
     for line in textwrap(&metadata.description, 76) {
         out.push_str(&format!("# {line}\n"));
     }
-    out.push_str("#\n# `authpipe test` runs the fixtures in fixtures/; `authpipe serve` serves it.\n\n");
+    out.push_str(
+        "#\n# `authpipe test` runs the fixtures in fixtures/; `authpipe serve` serves it.\n\n",
+    );
     out.push_str("[server]\nlisten = \"127.0.0.1:8080\"\n\n[env]\n");
     for (name, spec) in &metadata.env {
         out.push_str(&format!("# {}\n", spec.description));
@@ -232,7 +245,11 @@ mod tests {
         for template in TEMPLATES {
             let metadata = template.metadata().unwrap();
             assert!(template.source().is_ok(), "{}", template.id);
-            assert!(template.fixtures().count() >= 2, "{}: fewer than 2 fixtures", template.id);
+            assert!(
+                template.fixtures().count() >= 2,
+                "{}: fewer than 2 fixtures",
+                template.id
+            );
             assert!(!metadata.triggers.is_empty(), "{}", template.id);
             for trigger in &metadata.triggers {
                 assert!(
@@ -241,9 +258,17 @@ mod tests {
                     template.id
                 );
             }
-            assert!(USE_CASES.contains(&metadata.use_case.as_str()), "{}", template.id);
+            assert!(
+                USE_CASES.contains(&metadata.use_case.as_str()),
+                "{}",
+                template.id
+            );
             use_cases.insert(metadata.use_case);
         }
-        assert_eq!(use_cases.len(), USE_CASES.len(), "use cases covered: {use_cases:?}");
+        assert_eq!(
+            use_cases.len(),
+            USE_CASES.len(),
+            "use cases covered: {use_cases:?}"
+        );
     }
 }

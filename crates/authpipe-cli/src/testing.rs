@@ -28,7 +28,9 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
         })
     })?;
     for name in unset.borrow().iter() {
-        println!("note: ${name} is not set; env values taken from it are empty unless a fixture sets them");
+        println!(
+            "note: ${name} is not set; env values taken from it are empty unless a fixture sets them"
+        );
     }
     let mut summary = Summary::default();
     for function in &config.functions {
@@ -98,7 +100,9 @@ impl Summary {
 
 /// `function/fixture-file-stem`.
 fn case_name(function: &FunctionConfig, file: &Path) -> String {
-    let stem = file.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let stem = file
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     format!("{}/{stem}", function.name)
 }
 

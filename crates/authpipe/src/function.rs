@@ -254,7 +254,10 @@ impl Function {
                     ErrorKind::Exception,
                     format!("the function's sandbox trapped: {trap}"),
                 ),
-                None => match (error.downcast_ref::<Exit>(), error.downcast_ref::<FetchError>()) {
+                None => match (
+                    error.downcast_ref::<Exit>(),
+                    error.downcast_ref::<FetchError>(),
+                ) {
                     (Some(exit), _) => refuse(ErrorKind::Exception, exit.to_string()),
                     (_, Some(denied)) => refuse(ErrorKind::FetchDenied, denied.to_string()),
                     (None, None) => {

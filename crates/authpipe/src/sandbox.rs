@@ -314,7 +314,9 @@ fn fetch_request(
     };
     channel.response = match answer {
         Ok(response) => serde_json::to_vec(&response)?,
-        Err(FetchError::Failed(message)) => serde_json::to_vec(&serde_json::json!({ "error": message }))?,
+        Err(FetchError::Failed(message)) => {
+            serde_json::to_vec(&serde_json::json!({ "error": message }))?
+        }
         Err(FetchError::Deadline { .. }) => return Err(Trap::Interrupt.into()),
         Err(denied @ FetchError::Denied { .. }) => return Err(denied.into()),
     };

@@ -89,7 +89,13 @@ mod tests {
         ] {
             assert_eq!(non_public(ip.parse().unwrap()), Some(class), "{ip}");
         }
-        for ip in ["93.184.216.34", "8.8.8.8", "172.32.0.1", "2606:4700::1111", "::ffff:1.1.1.1"] {
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "172.32.0.1",
+            "2606:4700::1111",
+            "::ffff:1.1.1.1",
+        ] {
             assert_eq!(non_public(ip.parse().unwrap()), None, "{ip}");
         }
     }

@@ -2,7 +2,9 @@
 
 use super::address::non_public;
 use super::policy::{FetchPolicy, private_reason};
-use super::{FetchError, FetchRequest, FetchResponse, Fetcher, MAX_REDIRECTS, MAX_REQUEST_BODY_BYTES};
+use super::{
+    FetchError, FetchRequest, FetchResponse, Fetcher, MAX_REDIRECTS, MAX_REQUEST_BODY_BYTES,
+};
 use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -108,13 +110,13 @@ fn bad_request(error: http::Error) -> FetchError {
 
 /// Maps a transport error onto what the function sees.
 fn failure(url: &str, error: ureq::Error) -> FetchError {
-    if let ureq::Error::Io(io) = &error {
-        if let Some(denied) = io.get_ref().and_then(|e| e.downcast_ref::<AddressDenied>()) {
-            return FetchError::Denied {
-                url: url.into(),
-                reason: denied.0.clone(),
-            };
-        }
+    if let ureq::Error::Io(io) = &error
+        && let Some(denied) = io.get_ref().and_then(|e| e.downcast_ref::<AddressDenied>())
+    {
+        return FetchError::Denied {
+            url: url.into(),
+            reason: denied.0.clone(),
+        };
     }
     match error {
         ureq::Error::Timeout(_) => FetchError::Deadline { url: url.into() },
@@ -126,7 +128,11 @@ fn failure(url: &str, error: ureq::Error) -> FetchError {
 }
 
 impl Fetcher for HttpFetcher {
-    fn fetch(&self, request: &FetchRequest, deadline: Instant) -> Result<FetchResponse, FetchError> {
+    fn fetch(
+        &self,
+        request: &FetchRequest,
+        deadline: Instant,
+    ) -> Result<FetchResponse, FetchError> {
         let mut method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             FetchError::Failed(format!("fetch: invalid method {:?}", request.method))
         })?;
@@ -140,7 +146,10 @@ impl Fetcher for HttpFetcher {
             )));
         }
         let mut body = request.body.clone();
-        if body.as_ref().is_some_and(|b| b.len() > MAX_REQUEST_BODY_BYTES) {
+        if body
+            .as_ref()
+            .is_some_and(|b| b.len() > MAX_REQUEST_BODY_BYTES)
+        {
             return Err(FetchError::Failed(format!(
                 "fetch: the request body exceeds {MAX_REQUEST_BODY_BYTES} bytes"
             )));
@@ -170,7 +179,10 @@ impl Fetcher for HttpFetcher {
                 checked = self.policy.check(next.as_str()).map_err(|e| match e {
                     FetchError::Denied { url, reason } => FetchError::Denied {
                         url,
-                        reason: format!("redirected from {url_before}: {reason}", url_before = checked.url),
+                        reason: format!(
+                            "redirected from {url_before}: {reason}",
+                            url_before = checked.url
+                        ),
                     },
                     other => other,
                 })?;
@@ -184,7 +196,8 @@ impl Fetcher for HttpFetcher {
                 let previous = Url::parse(&url).map(|u| u.origin()).ok();
                 if previous != Some(next.origin()) {
                     headers.retain(|(name, _)| {
-                        !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("cookie")
+                        !name.eq_ignore_ascii_case("authorization")
+                            && !name.eq_ignore_ascii_case("cookie")
                     });
                 }
                 continue;
@@ -269,10 +282,10 @@ impl Resolver for GuardedResolver {
         let addresses = self.inner.resolve(uri, config, timeout)?;
         for address in addresses.iter() {
             let ip: IpAddr = address.ip();
-            if let Some(class) = non_public(ip) {
-                if checked.explicit_ip != Some(ip) {
-                    return Err(denied(private_reason(&checked.url, ip, class)));
-                }
+            if let Some(class) = non_public(ip)
+                && checked.explicit_ip != Some(ip)
+            {
+                return Err(denied(private_reason(&checked.url, ip, class)));
             }
         }
         Ok(addresses)

@@ -109,7 +109,8 @@ pub enum FetchError {
 pub trait Fetcher: std::fmt::Debug + Send + Sync + 'static {
     /// Performs `request`, giving up at `deadline` with
     /// [`FetchError::Deadline`].
-    fn fetch(&self, request: &FetchRequest, deadline: Instant) -> Result<FetchResponse, FetchError>;
+    fn fetch(&self, request: &FetchRequest, deadline: Instant)
+    -> Result<FetchResponse, FetchError>;
 }
 
 /// Refuses every request: what a function gets when no `[fetch] allow`
@@ -118,7 +119,11 @@ pub trait Fetcher: std::fmt::Debug + Send + Sync + 'static {
 pub struct DenyAll;
 
 impl Fetcher for DenyAll {
-    fn fetch(&self, request: &FetchRequest, _deadline: Instant) -> Result<FetchResponse, FetchError> {
+    fn fetch(
+        &self,
+        request: &FetchRequest,
+        _deadline: Instant,
+    ) -> Result<FetchResponse, FetchError> {
         Err(FetchError::Denied {
             url: request.url.clone(),
             reason: policy::NO_MATCH.into(),

@@ -76,7 +76,8 @@ impl AllowPattern {
         if authority.contains(['@', '?', '#']) {
             return Err(error("the host part must not contain '@', '?' or '#'"));
         }
-        let (host, port) = split_port(authority).ok_or_else(|| error("the port must be a number or *"))?;
+        let (host, port) =
+            split_port(authority).ok_or_else(|| error("the port must be a number or *"))?;
         if host.is_empty() {
             return Err(error("it names no host"));
         }
@@ -287,7 +288,8 @@ impl FetchPolicy {
                 "URLs with credentials are refused; send an Authorization header instead".into(),
             ));
         }
-        let matching: Vec<&AllowPattern> = self.allow.iter().filter(|p| p.matches(&parsed)).collect();
+        let matching: Vec<&AllowPattern> =
+            self.allow.iter().filter(|p| p.matches(&parsed)).collect();
         if matching.is_empty() {
             return Err(denied(NO_MATCH.into()));
         }
@@ -297,13 +299,13 @@ impl FetchPolicy {
             _ => None,
         };
         let mut explicit_ip = None;
-        if let Some(ip) = literal {
-            if let Some(class) = non_public(ip) {
-                if !matching.iter().any(|p| p.names_ip(ip)) {
-                    return Err(denied(private_reason(&parsed, ip, class)));
-                }
-                explicit_ip = Some(ip);
+        if let Some(ip) = literal
+            && let Some(class) = non_public(ip)
+        {
+            if !matching.iter().any(|p| p.names_ip(ip)) {
+                return Err(denied(private_reason(&parsed, ip, class)));
             }
+            explicit_ip = Some(ip);
         }
         Ok(Checked {
             url: parsed,
@@ -343,13 +345,25 @@ mod tests {
     fn patterns_match_scheme_host_port_and_path() {
         let slack = ["https://hooks.slack.com/services/*"];
         assert!(allowed(&slack, "https://hooks.slack.com/services/T/B/X"));
-        assert!(allowed(&slack, "https://HOOKS.slack.com:443/services/x?y=1"));
+        assert!(allowed(
+            &slack,
+            "https://HOOKS.slack.com:443/services/x?y=1"
+        ));
         assert!(!allowed(&slack, "http://hooks.slack.com/services/T"));
         assert!(!allowed(&slack, "https://hooks.slack.com:8443/services/T"));
-        assert!(!allowed(&slack, "https://hooks.slack.com/services/../admin"));
-        assert!(!allowed(&slack, "https://hooks.slack.com.evil.test/services/T"));
+        assert!(!allowed(
+            &slack,
+            "https://hooks.slack.com/services/../admin"
+        ));
+        assert!(!allowed(
+            &slack,
+            "https://hooks.slack.com.evil.test/services/T"
+        ));
         assert!(!allowed(&slack, "https://evil.test/services/T"));
-        assert!(!allowed(&slack, "https://hooks.slack.com@evil.test/services/T"));
+        assert!(!allowed(
+            &slack,
+            "https://hooks.slack.com@evil.test/services/T"
+        ));
         let sub = ["https://*.example.com"];
         assert!(allowed(&sub, "https://api.example.com/x"));
         assert!(!allowed(&sub, "https://example.com/x"));
@@ -364,11 +378,15 @@ mod tests {
     fn private_addresses_need_an_entry_naming_them() {
         assert!(!allowed(&["http://*:*/*"], "http://127.0.0.1:8080/"));
         assert!(!allowed(&["http://*:*/*"], "http://[::1]:8080/"));
-        assert!(!allowed(&["http://*/*"], "http://169.254.169.254/latest/meta-data"));
+        assert!(!allowed(
+            &["http://*/*"],
+            "http://169.254.169.254/latest/meta-data"
+        ));
         assert!(allowed(&["http://127.0.0.1:*/*"], "http://127.0.0.1:8080/"));
         assert!(allowed(&["http://[::1]:8080/*"], "http://[::1]:8080/x"));
-        let Err(FetchError::Denied { reason, .. }) =
-            FetchPolicy::new(["http://*/*"]).unwrap().check("http://10.0.0.1/")
+        let Err(FetchError::Denied { reason, .. }) = FetchPolicy::new(["http://*/*"])
+            .unwrap()
+            .check("http://10.0.0.1/")
         else {
             panic!("expected a denial");
         };
@@ -378,7 +396,14 @@ mod tests {
 
     #[test]
     fn bad_patterns_are_rejected_with_a_reason() {
-        for bad in ["hooks.slack.com/*", "ftp://x/*", "https://", "https://a.*.com/", "https://x:y/", "https://u@x/"] {
+        for bad in [
+            "hooks.slack.com/*",
+            "ftp://x/*",
+            "https://",
+            "https://a.*.com/",
+            "https://x:y/",
+            "https://u@x/",
+        ] {
             assert!(AllowPattern::parse(bad).is_err(), "{bad}");
         }
     }
