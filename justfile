@@ -1,7 +1,8 @@
 # authpipe: run user-written auth pipeline functions in a WebAssembly sandbox.
 # One build profile everywhere (release): wasmtime is slow to compile twice.
 
-example := "templates/email-domain-allowlist"
+# The DESIGN.md example function and its 126-byte input (the per-call benchmark).
+example := "examples/email-domain-allowlist"
 project := "examples/starter-project"
 authpipe := "./target/release/authpipe"
 
@@ -30,14 +31,14 @@ run: build
 
 # Compile and run the example function once with the CLI (allowed, then denied).
 run-once: build
-    {{authpipe}} compile-function {{example}}/function.js -o target/email-domain-allowlist.wasm
-    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAINS=example.com
-    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}/fixtures/denied.json --env ALLOWED_DOMAINS=example.com
+    {{authpipe}} compile-function {{example}}.js -o target/email-domain-allowlist.wasm
+    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}.input.json --env ALLOWED_DOMAIN=example.com
+    {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}.denied.json --env ALLOWED_DOMAIN=example.com
 
 # Benchmark one invocation of the example (fresh instance per call).
 bench n="20000": build
-    {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAINS=example.com -n {{n}}
-    {{authpipe}} bench {{example}}/function.js --input {{example}}/fixtures/allowed.json --env ALLOWED_DOMAINS=example.com -n {{n}} --json
+    {{authpipe}} bench {{example}}.js --input {{example}}.input.json --env ALLOWED_DOMAIN=example.com -n {{n}}
+    {{authpipe}} bench {{example}}.js --input {{example}}.input.json --env ALLOWED_DOMAIN=example.com -n {{n}} --json
 
 # Per-call figures of three templates, the Slack one posting to a local webhook receiver.
 bench-templates calls="10000": build
