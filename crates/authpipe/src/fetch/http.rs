@@ -12,7 +12,7 @@ use std::time::Instant;
 use ureq::http::{self, Method, Uri};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
-use ureq::{Agent, Body};
+use ureq::{Agent, AsSendBody, Body};
 use url::Url;
 
 /// Request headers the host sets itself.
@@ -81,26 +81,26 @@ impl HttpFetcher {
             builder = builder.header(name.as_str(), value.as_str());
         }
         let outcome = match body {
-            Some(body) => {
-                let request = builder.body(body.to_string()).map_err(bad_request)?;
-                let request = self
-                    .agent
-                    .configure_request(request)
-                    .timeout_global(Some(remaining))
-                    .build();
-                self.agent.run(request)
-            }
-            None => {
-                let request = builder.body(()).map_err(bad_request)?;
-                let request = self
-                    .agent
-                    .configure_request(request)
-                    .timeout_global(Some(remaining))
-                    .build();
-                self.agent.run(request)
-            }
+            Some(body) => self.run(builder.body(body.as_bytes()), remaining)?,
+            None => self.run(builder.body(()), remaining)?,
         };
         outcome.map_err(|e| failure(url, e))
+    }
+
+    /// Sends `request` (or reports why it could not be built), giving up
+    /// after `timeout`.
+    fn run<B: AsSendBody>(
+        &self,
+        request: http::Result<http::Request<B>>,
+        timeout: std::time::Duration,
+    ) -> Result<Result<http::Response<Body>, ureq::Error>, FetchError> {
+        let request = request.map_err(bad_request)?;
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(Some(timeout))
+            .build();
+        Ok(self.agent.run(request))
     }
 }
 
