@@ -140,8 +140,10 @@
       const x = parseIp(ip);
       if (!base || !x) return false;
       const isV4 = parseIpv4(slash >= 0 ? text.slice(0, slash) : text) !== null;
-      let bits = slash >= 0 ? Number(text.slice(slash + 1)) : (isV4 ? 32 : 128);
-      if (!Number.isInteger(bits) || bits < 0 || bits > (isV4 ? 32 : 128)) return false;
+      const prefix = slash >= 0 ? text.slice(slash + 1) : '';
+      if (slash >= 0 && !/^\d{1,3}$/.test(prefix)) return false;
+      let bits = slash >= 0 ? Number(prefix) : (isV4 ? 32 : 128);
+      if (bits > (isV4 ? 32 : 128)) return false;
       if (isV4) bits += 96;
       for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
         const mask = bits >= 8 ? 255 : (0xff << (8 - bits)) & 255;
@@ -292,15 +294,34 @@
   class Response {
     #body;
 
-    constructor(raw) {
-      this.status = raw.status;
-      this.statusText = raw.status_text || '';
-      this.ok = raw.status >= 200 && raw.status < 300;
-      this.url = raw.url;
-      this.redirected = raw.redirected === true;
-      this.headers = Headers.fromHost(raw.headers);
+    // `new Response(body, {status, statusText, headers})`, as in browsers;
+    // responses of `fetch` come from `Response.fromHost`.
+    constructor(body, init) {
+      const options = init === undefined || init === null ? {} : init;
+      this.status = options.status === undefined ? 200 : Number(options.status);
+      this.statusText = options.statusText === undefined ? '' : String(options.statusText);
+      this.ok = this.status >= 200 && this.status < 300;
+      this.url = '';
+      this.redirected = false;
+      this.headers = new Headers(options.headers);
       this.bodyUsed = false;
-      this.#body = typeof raw.body === 'string' ? raw.body : '';
+      this.#body = body === undefined || body === null ? '' : String(body);
+    }
+
+    // A response as the host reports it.
+    static fromHost(raw) {
+      const response = new Response(raw.body, { status: raw.status, statusText: raw.status_text || '' });
+      response.url = raw.url;
+      response.redirected = raw.redirected === true;
+      response.headers = Headers.fromHost(raw.headers);
+      return response;
+    }
+
+    static json(data, init) {
+      const options = init === undefined || init === null ? {} : init;
+      const headers = new Headers(options.headers);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+      return new Response(stringify(data), { ...options, headers });
     }
 
     #consume() {
@@ -319,14 +340,10 @@
 
     clone() {
       if (this.bodyUsed) throw new TypeError('fetch: cannot clone a response whose body was read');
-      return new Response({
-        status: this.status,
-        status_text: this.statusText,
-        url: this.url,
-        redirected: this.redirected,
-        headers: [...this.headers],
-        body: this.#body,
-      });
+      const copy = new Response(this.#body, { status: this.status, statusText: this.statusText, headers: this.headers });
+      copy.url = this.url;
+      copy.redirected = this.redirected;
+      return copy;
     }
   }
 
@@ -344,17 +361,22 @@
       let body = options.body === undefined || options.body === null ? null : options.body;
       if (body !== null) {
         if (method === 'GET' || method === 'HEAD') throw new TypeError(`fetch: a ${method} request cannot have a body`);
-        if (typeof body !== 'string') {
-          throw new TypeError('fetch: the body must be a string (use JSON.stringify(value) to send JSON)');
+        if (typeof body === 'string') {
+          if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
+        } else if (isArray(body) || Object.getPrototypeOf(body) === Object.prototype || Object.getPrototypeOf(body) === null) {
+          // A plain object or array is sent as JSON.
+          body = stringify(body);
+          if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+        } else {
+          throw new TypeError('fetch: the body must be a string, or a plain object or array to send as JSON');
         }
-        if (!headers.has('content-type')) headers.set('content-type', 'text/plain;charset=UTF-8');
       }
       const raw = hostFetch({ method, url, headers: Headers.pairs(headers), body });
       if (raw === null) {
         throw new TypeError('fetch is not available here: only the authpipe host answers it (not a stock WASI runtime, nor top-level code at compile time)');
       }
       if (raw.error !== undefined) throw new TypeError(raw.error);
-      resolve(new Response(raw));
+      resolve(Response.fromHost(raw));
     });
   }
 
@@ -441,22 +463,56 @@
     return out;
   }
 
+  // Query parameters as axios writes them: null and undefined skipped,
+  // arrays as `key[]`, dates as ISO text, objects as JSON.
+  function axiosParams(params) {
+    if (params === null || typeof params !== 'object') return '';
+    const parts = [];
+    const add = (key, value) => {
+      if (value === null || value === undefined) return;
+      let text;
+      if (value instanceof Date) text = value.toISOString();
+      else if (typeof value === 'object') text = stringify(value);
+      else text = String(value);
+      parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
+    };
+    for (const key of keys(params)) {
+      const value = params[key];
+      if (isArray(value)) {
+        for (const item of value) add(`${key}[]`, item);
+      } else {
+        add(key, value);
+      }
+    }
+    return parts.join('&');
+  }
+
+  // The headers of one request: `defaults.headers.common`, then the
+  // method's defaults, then flat defaults, then the request's own.
+  function requestHeaders(defaults, given, method) {
+    const base = defaults.headers || {};
+    return {
+      ...plainHeaders(base.common),
+      ...plainHeaders(base[method.toLowerCase()]),
+      ...plainHeaders(base),
+      ...plainHeaders(given.headers),
+    };
+  }
+
   function joinUrl(base, url) {
     if (typeof base !== 'string' || base === '' || /^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return url;
     return `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`;
   }
 
   async function axiosRequest(defaults, given) {
-    const config = { ...defaults, ...given, headers: { ...plainHeaders(defaults.headers), ...plainHeaders(given.headers) } };
+    const method = String(given.method || defaults.method || 'get').toUpperCase();
+    const config = { ...defaults, ...given, headers: requestHeaders(defaults, given, method) };
     if (typeof config.url !== 'string' || config.url === '') {
       throw axiosError('axios: the request needs a url', config, undefined, 'ERR_BAD_OPTION');
     }
-    const method = String(config.method || 'get').toUpperCase();
     let url = joinUrl(config.baseURL, config.url);
-    if (config.params !== undefined && config.params !== null) {
-      const query = querystring.stringify(config.params);
-      if (query !== '') url += (url.includes('?') ? '&' : '?') + query;
-    }
+    const query = axiosParams(config.params);
+    if (query !== '') url += (url.includes('?') ? '&' : '?') + query;
     const headers = new Headers(config.headers);
     if (!headers.has('accept')) headers.set('accept', 'application/json, text/plain, */*');
     let body;
@@ -502,17 +558,26 @@
     for (const method of ['post', 'put', 'patch']) {
       instance[method] = (url, data, config) => axiosRequest(defaults, { ...config, method, url, data });
     }
-    instance.create = (more) => makeAxios({
-      ...defaults,
-      ...more,
-      headers: { ...plainHeaders(defaults.headers), ...plainHeaders(more && more.headers) },
-    });
+    instance.create = (more) => {
+      const given = more || {};
+      const headers = { common: {}, get: {}, post: {}, put: {}, patch: {}, delete: {}, head: {} };
+      for (const source of [defaults.headers || {}, given.headers || {}]) {
+        for (const name of keys(source)) {
+          const value = source[name];
+          if (value !== null && typeof value === 'object') headers[name] = { ...headers[name], ...value };
+          else if (value !== undefined) headers[name] = value;
+        }
+      }
+      return makeAxios({ ...defaults, ...given, headers });
+    };
     instance.defaults = defaults;
     instance.isAxiosError = (value) => value !== null && typeof value === 'object' && value.isAxiosError === true;
     return freeze(instance);
   }
 
-  const axios = makeAxios({ headers: {} });
+  const axios = makeAxios({
+    headers: { common: {}, get: {}, post: {}, put: {}, patch: {}, delete: {}, head: {} },
+  });
 
   // ---------------------------------------------------------------- require
 

@@ -21,6 +21,7 @@ fn require_gives_utils_querystring_and_axios() {
             user.inRange = utils2.ipRangeCheck('10.0.0.5', ['10.0.0.1', '10.0.0.9']);
             user.outOfRange = utils2.ipRangeCheck('10.0.1.5', ['10.0.0.1', '10.0.0.9']);
             user.v6 = utils2.ipInCidr('2001:db8::1', '2001:db8::/32');
+            user.emptyPrefix = utils.ipInCidr('8.8.8.8', '10.0.0.0/') || utils.ipInCidr('8.8.8.8', '10.0.0.0/ ');
             user.sameUtils = utils2 === utils && require('utils') === utils;
             user.query = qs.stringify({ a: 'x y', b: ['1', '2'], c: 3, d: true, e: null, 'k&': '=' });
             const parsed = qs.parse('a=x+y&b=1&b=2&c=%E4%BD%A0&flag');
@@ -32,6 +33,7 @@ fn require_gives_utils_querystring_and_axios() {
     assert_eq!(user["inRange"], json!(true));
     assert_eq!(user["outOfRange"], json!(false));
     assert_eq!(user["v6"], json!(true));
+    assert_eq!(user["emptyPrefix"], json!(false));
     assert_eq!(user["sameUtils"], json!(true));
     assert_eq!(
         user["query"],
@@ -81,7 +83,7 @@ fn fetch_helpers_validate_their_input_before_any_request() {
             const attempts = {
                 badMethod: () => fetch('https://example.com/', { method: 'TRACE' }),
                 bodyOnGet: () => fetch('https://example.com/', { body: 'x' }),
-                objectBody: () => fetch('https://example.com/', { method: 'POST', body: { a: 1 } }),
+                mapBody: () => fetch('https://example.com/', { method: 'POST', body: new Map() }),
                 badHeader: () => fetch('https://example.com/', { headers: { 'bad header': 'x' } }),
                 injection: () => fetch('https://example.com/', { headers: { 'x-a': 'a\r\nx-b: b' } }),
             };
@@ -91,13 +93,15 @@ fn fetch_helpers_validate_their_input_before_any_request() {
             const h = new Headers([['Accept', 'a'], ['accept', 'b']]);
             h.set('X-One', '1');
             user.headers = { accept: h.get('ACCEPT'), one: h.get('x-one'), missing: h.get('nope'), keys: [...h.keys()] };
+            const made = new Response('{"a":1}', { status: 201, headers: { 'X-A': 'b' } });
+            user.response = { status: made.status, ok: made.ok, header: made.headers.get('x-a'), json: await made.json() };
             callback(null, user, context);
         }"#,
     );
     for name in [
         "badMethod",
         "bodyOnGet",
-        "objectBody",
+        "mapBody",
         "badHeader",
         "injection",
     ] {
@@ -106,5 +110,9 @@ fn fetch_helpers_validate_their_input_before_any_request() {
     assert_eq!(
         user["headers"],
         json!({"accept": "a, b", "one": "1", "missing": null, "keys": ["accept", "x-one"]})
+    );
+    assert_eq!(
+        user["response"],
+        json!({"status": 201, "ok": true, "header": "b", "json": {"a": 1}})
     );
 }

@@ -70,6 +70,10 @@ fn fetch_reads_status_headers_and_body_of_an_allowed_url() {
                 body: JSON.stringify({ id: user.id }),
             });
             user.echo = await echo.json();
+            const empty = await fetch(env.BASE + '/echo', { method: 'POST' });
+            user.empty = (await empty.json()).headers;
+            const asJson = await fetch(env.BASE + '/echo', { method: 'PUT', body: { a: [1] } });
+            user.asJson = await asJson.json();
             callback(null, user, context);
         }"#,
         &origin_allowed(),
@@ -88,12 +92,50 @@ fn fetch_reads_status_headers_and_body_of_an_allowed_url() {
         json!("application/json")
     );
     assert_eq!(user["echo"]["body"], json!(r#"{"id":"u1"}"#));
+    // A POST without a body says so with a length, not a chunked body.
+    assert_eq!(
+        user["empty"]["content-length"],
+        json!("0"),
+        "{}",
+        user["empty"]
+    );
+    assert!(user["empty"].get("transfer-encoding").is_none());
+    // A plain object is sent as JSON.
+    assert_eq!(user["asJson"]["body"], json!(r#"{"a":[1]}"#));
+    assert_eq!(
+        user["asJson"]["headers"]["content-type"],
+        json!("application/json")
+    );
+}
+
+#[test]
+fn network_failures_reject_and_name_only_the_origin() {
+    // Port 1 on loopback: nothing listens, so the connection is refused.
+    let result = run_fetching(
+        r#"async function pipe(user, context, callback) {
+            try { await fetch('http://127.0.0.1:1/services/T0/SECRET?token=abc'); } catch (err) {
+                user.error = { type: err.constructor.name, message: err.message };
+            }
+            callback(null, user, context);
+        }"#,
+        &["http://127.0.0.1:1/*".to_string()],
+        Call::default(),
+    );
+    let user = allowed_user(&result);
+    assert_eq!(user["error"]["type"], json!("TypeError"), "{user}");
+    let message = user["error"]["message"].as_str().unwrap();
+    assert!(message.contains("http://127.0.0.1:1"), "{message}");
+    assert!(
+        !message.contains("SECRET") && !message.contains("token"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_url_outside_the_allow_list_is_fetch_denied_even_when_caught() {
     let hello_only = vec![server().url("/hello")];
-    let target = server().url("/json?denied-test");
+    // The query is left out of the message: webhook tokens live there.
+    let target = format!("{}?…", server().url("/json"));
     let result = run_fetching(
         r#"async function pipe(user, context, callback) {
             try { await fetch(env.BASE + '/json?denied-test'); } catch (err) { user.caught = String(err); }
@@ -295,6 +337,11 @@ fn axios_resolves_2xx_and_rejects_other_statuses() {
             } catch (err) {
                 user.rejected = { message: err.message, status: err.response.status, data: err.response.data, isAxiosError: axios.isAxiosError(err) };
             }
+            axios.defaults.headers.common['X-Common'] = 'c';
+            const echoed = await axios.get(env.BASE + '/echo', {
+                params: { a: [1, 2], n: null, u: undefined, d: new Date(0) },
+            });
+            user.params = { path: echoed.data.path, common: echoed.data.headers['x-common'] };
             const local = require('axios');
             user.same = local === axios;
             callback(null, user, context);
@@ -316,6 +363,10 @@ fn axios_resolves_2xx_and_rejects_other_statuses() {
         json!({"message": "Request failed with status code 404", "status": 404, "data": "not here", "isAxiosError": true})
     );
     assert_eq!(user["same"], json!(true));
+    assert_eq!(
+        user["params"],
+        json!({"path": "/echo?a%5B%5D=1&a%5B%5D=2&d=1970-01-01T00%3A00%3A00.000Z", "common": "c"})
+    );
 }
 
 #[test]

@@ -279,3 +279,56 @@ fn a_new_project_serves_and_runs_with_the_cli() {
     let answer = server.post("/v1/pipelines/pre-register", body, None);
     assert_eq!(answer.json()["outcome"], "allow", "{}", answer.body);
 }
+
+#[test]
+fn offline_fixtures_enforce_what_production_enforces() {
+    // `authpipe test` refuses what the network fetcher refuses: a loopback
+    // name, and headers the host sets itself.
+    let dir = authpipe_tests::write_project(
+        "test-parity",
+        r#"[fetch]
+allow = ["http://localhost:9/*", "https://api.example.com/*"]
+
+[[function]]
+name = "local"
+source = "functions/local.js"
+
+[[function]]
+name = "length"
+source = "functions/length.js"
+"#,
+        &[
+            (
+                "local",
+                "async function pipe(u, c, cb) { await fetch('http://localhost:9/x'); cb(null, u, c) }",
+            ),
+            (
+                "length",
+                "async function pipe(u, c, cb) { try { await fetch('https://api.example.com/x', { method: 'POST', headers: { 'content-length': '1' }, body: 'x' }) } catch (e) { u.error = e.message } cb(null, u, c) }",
+            ),
+        ],
+    );
+    let case = |expect: &str| {
+        format!(
+            r#"{{"input": {{"user": {{}}, "context": {{}}}}, "fetch": [], "expect": {expect}}}"#
+        )
+    };
+    for (function, expect) in [
+        (
+            "local",
+            r#"{"outcome": "error", "error": {"kind": "fetch_denied", "message": "loopback"}}"#,
+        ),
+        (
+            "length",
+            r#"{"outcome": "allow", "user": {"error": "fetch: the \"content-length\" header is set by the host, not by functions"}, "fetch": []}"#,
+        ),
+    ] {
+        let fixtures = dir.join("fixtures").join(function);
+        std::fs::create_dir_all(&fixtures).unwrap();
+        std::fs::write(fixtures.join("case.json"), case(expect)).unwrap();
+    }
+    let config = dir.join("authpipe.toml");
+    let output = authpipe(&["test", "--config", config.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(last_line(&output), "2 passed, 0 failed");
+}

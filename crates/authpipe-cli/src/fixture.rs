@@ -123,8 +123,9 @@ pub struct Expect {
     /// Texts that must each appear in some log message.
     #[serde(default)]
     pub logs: Vec<String>,
-    /// The requests the function must have made, in order. Without it,
-    /// every recorded response must be used and no other request made.
+    /// The requests the function must have made, in order. Recorded
+    /// responses must all be used either way; without it, a request no
+    /// recording fits also fails the case.
     #[serde(default)]
     pub fetch: Option<Vec<RequestPattern>>,
 }

@@ -170,11 +170,25 @@ fn quoted(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
 
+/// `name` as a TOML key: bare when it can be, quoted otherwise.
+fn key(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare { name.to_string() } else { quoted(name) }
+}
+
+/// `text` on one comment line.
+fn comment(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The `authpipe.toml` of a new project.
 fn config_text(id: &str, metadata: &Metadata) -> String {
     let mut out = format!(
         "# {title}: made by `authpipe new {id}`.\n",
-        title = metadata.title
+        title = comment(&metadata.title)
     );
     for line in textwrap(&metadata.description, 76) {
         out.push_str(&format!("# {line}\n"));
@@ -184,12 +198,17 @@ fn config_text(id: &str, metadata: &Metadata) -> String {
     );
     out.push_str("[server]\nlisten = \"127.0.0.1:8080\"\n\n[env]\n");
     for (name, spec) in &metadata.env {
-        out.push_str(&format!("# {}\n", spec.description));
+        out.push_str(&format!("# {}\n", comment(&spec.description)));
         if spec.secret {
-            out.push_str(&format!("{name} = {{ from_env = {} }}\n", quoted(name)));
+            out.push_str(&format!(
+                "{} = {{ from_env = {} }}\n",
+                key(name),
+                quoted(name)
+            ));
         } else {
             out.push_str(&format!(
-                "{name} = {}\n",
+                "{} = {}\n",
+                key(name),
                 quoted(spec.example.as_deref().unwrap_or(""))
             ));
         }

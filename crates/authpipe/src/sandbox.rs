@@ -310,7 +310,9 @@ fn fetch_request(
     }
     let answer = match serde_json::from_slice::<FetchRequest>(&raw) {
         Err(e) => Err(FetchError::Failed(format!("fetch: malformed request: {e}"))),
-        Ok(request) => channel.fetcher.fetch(&request, channel.deadline),
+        Ok(request) => request
+            .validate()
+            .and_then(|()| channel.fetcher.fetch(&request, channel.deadline)),
     };
     channel.response = match answer {
         Ok(response) => serde_json::to_vec(&response)?,

@@ -35,10 +35,20 @@ fn non_public_v6(ip: Ipv6Addr) -> Option<&'static str> {
         return non_public_v4(v4);
     }
     let segments = ip.segments();
+    let embedded = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
     // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let [_, _, _, _, _, _, hi, lo] = segments;
-        return non_public_v4(Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+        return non_public_v4(embedded(segments[6], segments[7]));
+    }
+    // 6to4 (2002::/16) embeds an IPv4 address in bits 16..48.
+    if segments[0] == 0x2002 {
+        return non_public_v4(embedded(segments[1], segments[2]));
+    }
+    if segments[..3] == [0x64, 0xff9b, 1] {
+        return Some("private (local-use NAT64)");
+    }
+    if segments[..2] == [0x2001, 0] {
+        return Some("reserved (Teredo)");
     }
     Some(match segments[0] {
         _ if ip.is_loopback() => "loopback",
@@ -86,6 +96,10 @@ mod tests {
             ("ff02::1", "multicast"),
             ("2001:db8::1", "documentation"),
             ("::127.0.0.1", "reserved"),
+            ("2002:a9fe:a9fe::", "cloud metadata"),
+            ("2002:7f00:1::", "loopback"),
+            ("64:ff9b:1::a00:1", "private (local-use NAT64)"),
+            ("2001:0:4136:e378::1", "reserved (Teredo)"),
         ] {
             assert_eq!(non_public(ip.parse().unwrap()), Some(class), "{ip}");
         }

@@ -2,9 +2,7 @@
 
 use super::address::non_public;
 use super::policy::{FetchPolicy, private_reason};
-use super::{
-    FetchError, FetchRequest, FetchResponse, Fetcher, MAX_REDIRECTS, MAX_REQUEST_BODY_BYTES,
-};
+use super::{FetchError, FetchRequest, FetchResponse, Fetcher, MAX_REDIRECTS, shown};
 use std::io;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -14,17 +12,6 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::{Agent, AsSendBody, Body};
 use url::Url;
-
-/// Request headers the host sets itself.
-const RESERVED_HEADERS: [&str; 7] = [
-    "host",
-    "content-length",
-    "transfer-encoding",
-    "connection",
-    "upgrade",
-    "te",
-    "trailer",
-];
 
 /// Makes the requests of functions over HTTP/1.1 (TLS through rustls with
 /// the Mozilla root set), as allowed by a [`FetchPolicy`]. Connections are
@@ -67,16 +54,18 @@ impl HttpFetcher {
     fn send(
         &self,
         method: &Method,
-        url: &str,
+        url: &Url,
         headers: &[(String, String)],
         body: Option<&str>,
         deadline: Instant,
     ) -> Result<http::Response<Body>, FetchError> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            return Err(FetchError::Deadline { url: url.into() });
+            return Err(FetchError::Deadline { url: shown(url) });
         }
-        let mut builder = http::Request::builder().method(method.clone()).uri(url);
+        let mut builder = http::Request::builder()
+            .method(method.clone())
+            .uri(url.as_str());
         for (name, value) in headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -108,23 +97,34 @@ fn bad_request(error: http::Error) -> FetchError {
     FetchError::Failed(format!("fetch: invalid request: {error}"))
 }
 
-/// Maps a transport error onto what the function sees.
-fn failure(url: &str, error: ureq::Error) -> FetchError {
+/// Maps a transport error onto what the function sees. Catchable failures
+/// name only the origin: paths and queries of webhooks are secrets, and
+/// functions log these messages.
+fn failure(url: &Url, error: ureq::Error) -> FetchError {
     if let ureq::Error::Io(io) = &error
         && let Some(denied) = io.get_ref().and_then(|e| e.downcast_ref::<AddressDenied>())
     {
         return FetchError::Denied {
-            url: url.into(),
+            url: shown(url),
             reason: denied.0.clone(),
         };
     }
+    let origin = url.origin().ascii_serialization();
     match error {
-        ureq::Error::Timeout(_) => FetchError::Deadline { url: url.into() },
-        ureq::Error::HostNotFound => {
-            FetchError::Failed(format!("fetch failed: {url}: the host name was not found"))
-        }
-        other => FetchError::Failed(format!("fetch failed: {url}: {other}")),
+        ureq::Error::Timeout(_) => FetchError::Deadline { url: shown(url) },
+        ureq::Error::HostNotFound => FetchError::Failed(format!(
+            "fetch failed: {origin}: the host name was not found"
+        )),
+        ureq::Error::BodyExceedsLimit(limit) => FetchError::Failed(format!(
+            "fetch failed: {origin}: the response body exceeds {limit} bytes"
+        )),
+        other => FetchError::Failed(format!("fetch failed: {origin}: {other}")),
     }
+}
+
+/// Statuses a redirect is followed for, as `fetch` does.
+fn is_redirect(status: http::StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
 impl Fetcher for HttpFetcher {
@@ -133,56 +133,45 @@ impl Fetcher for HttpFetcher {
         request: &FetchRequest,
         deadline: Instant,
     ) -> Result<FetchResponse, FetchError> {
+        request.validate()?;
         let mut method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             FetchError::Failed(format!("fetch: invalid method {:?}", request.method))
         })?;
         let mut headers = request.headers.clone();
-        if let Some((name, _)) = headers
-            .iter()
-            .find(|(name, _)| RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
-        {
-            return Err(FetchError::Failed(format!(
-                "fetch: the {name:?} header is set by the host, not by functions"
-            )));
-        }
-        let mut body = request.body.clone();
-        if body
-            .as_ref()
-            .is_some_and(|b| b.len() > MAX_REQUEST_BODY_BYTES)
-        {
-            return Err(FetchError::Failed(format!(
-                "fetch: the request body exceeds {MAX_REQUEST_BODY_BYTES} bytes"
-            )));
-        }
+        // POST, PUT and PATCH always carry a body (an empty one is sent with
+        // `content-length: 0`, as browsers do, not chunked).
+        let mut body = match (&request.body, method.as_str()) {
+            (None, "POST" | "PUT" | "PATCH") => Some(String::new()),
+            (body, _) => body.clone(),
+        };
         let mut checked = self.policy.check(&request.url)?;
         let mut redirects = 0;
         loop {
             let url = checked.url.to_string();
-            let mut response = self.send(&method, &url, &headers, body.as_deref(), deadline)?;
+            let mut response =
+                self.send(&method, &checked.url, &headers, body.as_deref(), deadline)?;
             let status = response.status();
             let location = response
                 .headers()
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            if let (true, Some(location)) = (status.is_redirection(), location) {
+            if let (true, Some(location)) = (is_redirect(status), location) {
                 if redirects == MAX_REDIRECTS {
                     return Err(FetchError::Failed(format!(
                         "fetch failed: {}: more than {MAX_REDIRECTS} redirects",
-                        request.url
+                        checked.url.origin().ascii_serialization()
                     )));
                 }
                 redirects += 1;
                 let next = checked.url.join(&location).map_err(|e| {
-                    FetchError::Failed(format!("fetch failed: bad redirect to {location:?}: {e}"))
+                    FetchError::Failed(format!("fetch failed: a redirect to an invalid URL: {e}"))
                 })?;
+                let from = shown(&checked.url);
                 checked = self.policy.check(next.as_str()).map_err(|e| match e {
                     FetchError::Denied { url, reason } => FetchError::Denied {
                         url,
-                        reason: format!(
-                            "redirected from {url_before}: {reason}",
-                            url_before = checked.url
-                        ),
+                        reason: format!("redirected from {from}: {reason}"),
                     },
                     other => other,
                 })?;
@@ -193,8 +182,7 @@ impl Fetcher for HttpFetcher {
                     body = None;
                     headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
                 }
-                let previous = Url::parse(&url).map(|u| u.origin()).ok();
-                if previous != Some(next.origin()) {
+                if Url::parse(&url).map(|u| u.origin()).ok() != Some(next.origin()) {
                     headers.retain(|(name, _)| {
                         !name.eq_ignore_ascii_case("authorization")
                             && !name.eq_ignore_ascii_case("cookie")
@@ -212,21 +200,15 @@ impl Fetcher for HttpFetcher {
                     )
                 })
                 .collect();
-            let limit = self.policy.max_response_bytes();
             let bytes = if method == Method::HEAD {
                 Vec::new()
             } else {
                 response
                     .body_mut()
                     .with_config()
-                    .limit(limit as u64)
+                    .limit(self.policy.max_response_bytes() as u64)
                     .read_to_vec()
-                    .map_err(|e| match e {
-                        ureq::Error::BodyExceedsLimit(_) => FetchError::Failed(format!(
-                            "fetch failed: {url}: the response body exceeds {limit} bytes"
-                        )),
-                        other => failure(&url, other),
-                    })?
+                    .map_err(|e| failure(&checked.url, e))?
             };
             return Ok(FetchResponse {
                 status: status.as_u16(),

@@ -69,6 +69,70 @@ pub struct FetchResponse {
     pub body: String,
 }
 
+/// The methods a function may use.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
+
+/// Request headers the host sets itself.
+const RESERVED_HEADERS: [&str; 7] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+];
+
+impl FetchRequest {
+    /// Checks what holds for every request, whoever answers it: a known
+    /// method, no header the host sets itself, a body within
+    /// [`MAX_REQUEST_BODY_BYTES`]. The sandbox checks this before any
+    /// [`Fetcher`] sees the request.
+    pub fn validate(&self) -> Result<(), FetchError> {
+        if !METHODS.contains(&self.method.as_str()) {
+            return Err(FetchError::Failed(format!(
+                "fetch: unsupported method {:?} (use one of {})",
+                self.method,
+                METHODS.join(", ")
+            )));
+        }
+        if let Some((name, _)) = self
+            .headers
+            .iter()
+            .find(|(name, _)| RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()))
+        {
+            return Err(FetchError::Failed(format!(
+                "fetch: the {name:?} header is set by the host, not by functions"
+            )));
+        }
+        if self
+            .body
+            .as_ref()
+            .is_some_and(|b| b.len() > MAX_REQUEST_BODY_BYTES)
+        {
+            return Err(FetchError::Failed(format!(
+                "fetch: the request body exceeds {MAX_REQUEST_BODY_BYTES} bytes"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `url` as messages show it: without credentials, fragment or query,
+/// which may carry secrets (webhook tokens).
+pub(crate) fn shown(url: &url::Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    if url.query().is_some() {
+        url.set_query(None);
+        format!("{url}?…")
+    } else {
+        url.to_string()
+    }
+}
+
 /// The reason phrase of an HTTP status code (`200` → `OK`), or `""`.
 pub fn status_text(status: u16) -> &'static str {
     ureq::http::StatusCode::from_u16(status)

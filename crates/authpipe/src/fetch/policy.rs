@@ -274,7 +274,7 @@ impl FetchPolicy {
         let parsed = Url::parse(url)
             .map_err(|e| FetchError::Failed(format!("fetch: invalid URL {url:?}: {e}")))?;
         let denied = |reason: String| FetchError::Denied {
-            url: url.to_string(),
+            url: super::shown(&parsed),
             reason,
         };
         if !matches!(parsed.scheme(), "http" | "https") {
@@ -296,6 +296,14 @@ impl FetchPolicy {
         let literal = match parsed.host() {
             Some(Host::Ipv4(ip)) => Some(IpAddr::from(ip)),
             Some(Host::Ipv6(ip)) => Some(IpAddr::from(ip)),
+            Some(Host::Domain(name)) if name == "localhost" || name.ends_with(".localhost") => {
+                // RFC 6761: always loopback, whatever a resolver says.
+                return Err(denied(private_reason(
+                    &parsed,
+                    IpAddr::from([127, 0, 0, 1]),
+                    "loopback",
+                )));
+            }
             _ => None,
         };
         let mut explicit_ip = None;
@@ -321,16 +329,16 @@ pub(crate) fn private_reason(url: &Url, ip: IpAddr, class: &str) -> String {
         IpAddr::V6(v6) => format!("[{v6}]"),
     };
     let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
-    let shown = match url.host_str() {
-        Some(name) if name.trim_matches(['[', ']']) != ip.to_string() => {
-            format!("{name} resolves to {ip}, a {class} address")
-        }
-        _ => format!("{ip} is a {class} address"),
-    };
-    format!(
-        "{shown}; only an allow entry naming the address reaches it, like \"{}://{host}{port}/*\"",
-        url.scheme()
-    )
+    let example = format!("\"{}://{host}{port}/*\"", url.scheme());
+    match url.host() {
+        Some(Host::Domain(name)) => format!(
+            "{name} resolves to {ip}, a {class} address; a host name never reaches such an \
+             address: use the address itself in the URL, with an allow entry naming it, like {example}"
+        ),
+        _ => format!(
+            "{ip} is a {class} address; only an allow entry naming the address reaches it, like {example}"
+        ),
+    }
 }
 
 #[cfg(test)]
