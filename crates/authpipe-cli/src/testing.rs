@@ -32,6 +32,17 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
             "note: ${name} is not set; env values taken from it are empty unless a fixture sets them"
         );
     }
+    for entry in config
+        .fetch
+        .allow()
+        .iter()
+        .filter(|e| e.names_loopback_host())
+    {
+        println!(
+            "note: [fetch] allow entry {:?} reaches nothing: localhost is loopback, which only an entry naming the address reaches",
+            entry.as_str()
+        );
+    }
     let mut summary = Summary::default();
     for function in &config.functions {
         let files = fixture_files(&function.fixtures)?;

@@ -130,6 +130,14 @@ impl AllowPattern {
         &self.text
     }
 
+    /// True when the entry names `localhost` (or a name under it): such a
+    /// host is always a loopback address, which a name never reaches, so
+    /// the entry lets nothing through.
+    pub fn names_loopback_host(&self) -> bool {
+        matches!(&self.host, HostPattern::Name(name) | HostPattern::Subdomains(name)
+            if name == "localhost" || name.ends_with(".localhost"))
+    }
+
     fn matches(&self, url: &Url) -> bool {
         if url.scheme() != self.scheme {
             return false;
