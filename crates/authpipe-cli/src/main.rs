@@ -77,7 +77,7 @@ enum Command {
     /// A function's fixtures are the *.json files in `fixtures/<name>/`
     /// beside the configuration (or its `fixtures = "DIR"`). Each gives an
     /// input, optional `env` and `trigger`, recorded `fetch` responses, and
-    /// expectations (outcome, error, subsets of user/context/claims/
+    /// expectations (outcome, error, subsets of user, context, claims and
     /// custom_data, log texts, the requests made). The last line is
     /// `N passed, N failed`; the exit status is non-zero on any failure.
     Test {
