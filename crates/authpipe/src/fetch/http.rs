@@ -148,9 +148,17 @@ impl Fetcher for HttpFetcher {
         let mut redirects = 0;
         loop {
             let url = checked.url.to_string();
+            let started = Instant::now();
             let mut response =
                 self.send(&method, &checked.url, &headers, body.as_deref(), deadline)?;
             let status = response.status();
+            tracing::debug!(
+                method = %method,
+                origin = %checked.url.origin().ascii_serialization(),
+                status = status.as_u16(),
+                ms = started.elapsed().as_secs_f64() * 1e3,
+                "fetch"
+            );
             let location = response
                 .headers()
                 .get(http::header::LOCATION)
