@@ -190,7 +190,6 @@
   const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
   const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
   const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
-  const FETCH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
   function headerName(name) {
     const text = String(name);
@@ -354,9 +353,6 @@
         ? resource.url
         : String(resource);
       const method = options.method === undefined ? 'GET' : String(options.method).toUpperCase();
-      if (!FETCH_METHODS.includes(method)) {
-        throw new TypeError(`fetch: unsupported method ${stringify(String(options.method))}`);
-      }
       const headers = new Headers(options.headers);
       let body = options.body === undefined || options.body === null ? null : options.body;
       if (body !== null) {
@@ -547,6 +543,11 @@
       res.status >= 500 ? 'ERR_BAD_RESPONSE' : 'ERR_BAD_REQUEST');
   }
 
+  // `defaults.headers`: shared (`common`) and per-method header maps.
+  function axiosHeaderDefaults() {
+    return { common: {}, get: {}, post: {}, put: {}, patch: {}, delete: {}, head: {} };
+  }
+
   function makeAxios(defaults) {
     const instance = (urlOrConfig, config) => (typeof urlOrConfig === 'string'
       ? axiosRequest(defaults, { ...config, url: urlOrConfig })
@@ -560,7 +561,7 @@
     }
     instance.create = (more) => {
       const given = more || {};
-      const headers = { common: {}, get: {}, post: {}, put: {}, patch: {}, delete: {}, head: {} };
+      const headers = axiosHeaderDefaults();
       for (const source of [defaults.headers || {}, given.headers || {}]) {
         for (const name of keys(source)) {
           const value = source[name];
@@ -575,9 +576,7 @@
     return freeze(instance);
   }
 
-  const axios = makeAxios({
-    headers: { common: {}, get: {}, post: {}, put: {}, patch: {}, delete: {}, head: {} },
-  });
+  const axios = makeAxios({ headers: axiosHeaderDefaults() });
 
   // ---------------------------------------------------------------- require
 

@@ -25,7 +25,7 @@
 //! depth. Strings in `error.message`, `logs` and a string request `body`
 //! need only be contained in the actual text.
 
-use authpipe::fetch::FetchRequest;
+use authpipe::fetch::{FetchRequest, glob_matches};
 use authpipe::{ErrorKind, InvocationResult, Outcome};
 use serde::Deserialize;
 use serde_json::Value;
@@ -155,7 +155,7 @@ impl RequestPattern {
         {
             problems.push(format!("method: expected {method}, got {}", request.method));
         }
-        if !glob(&self.url, &request.url) {
+        if !glob_matches(&self.url, &request.url) {
             problems.push(format!("url: expected {}, got {}", self.url, request.url));
         }
         for (name, value) in &self.headers {
@@ -194,21 +194,6 @@ impl RequestPattern {
     /// `METHOD URL` for messages.
     pub fn describe(&self) -> String {
         format!("{} {}", self.method.as_deref().unwrap_or("*"), self.url)
-    }
-}
-
-/// `*` matches any run of characters; everything else matches itself.
-fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == text,
-        Some((head, rest)) => {
-            let Some(tail) = text.strip_prefix(head) else {
-                return false;
-            };
-            (0..=tail.len())
-                .filter(|i| tail.is_char_boundary(*i))
-                .any(|i| glob(rest, &tail[i..]))
-        }
     }
 }
 
@@ -386,9 +371,9 @@ mod tests {
 
     #[test]
     fn globs_match_any_run() {
-        assert!(glob("https://a/*", "https://a/b/c?d"));
-        assert!(glob("*://a/*/c", "https://a/b/c"));
-        assert!(!glob("https://a/*/c", "https://a/b/d"));
-        assert!(glob("exact", "exact"));
+        assert!(glob_matches("https://a/*", "https://a/b/c?d"));
+        assert!(glob_matches("*://a/*/c", "https://a/b/c"));
+        assert!(!glob_matches("https://a/*/c", "https://a/b/d"));
+        assert!(glob_matches("exact", "exact"));
     }
 }

@@ -32,16 +32,13 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
             "note: ${name} is not set; env values taken from it are empty unless a fixture sets them"
         );
     }
-    for entry in config
-        .fetch
-        .allow()
-        .iter()
-        .filter(|e| e.names_loopback_host())
-    {
-        println!(
-            "note: [fetch] allow entry {:?} reaches nothing: localhost is loopback, which only an entry naming the address reaches",
-            entry.as_str()
-        );
+    for entry in config.fetch.allow() {
+        if let Some(why) = entry.unreachable_because() {
+            println!(
+                "note: [fetch] allow entry {:?} reaches nothing: {why}",
+                entry.as_str()
+            );
+        }
     }
     let mut summary = Summary::default();
     for function in &config.functions {
@@ -144,7 +141,7 @@ fn run_case(
     compiled: &Function,
     file: &Path,
 ) -> Result<(), Vec<String>> {
-    let fixture = read_fixture(file).map_err(|e| vec![e])?;
+    let mut fixture = read_fixture(file).map_err(|e| vec![e])?;
     let mut problems = Vec::new();
     if let Some(name) = &fixture.trigger {
         match Trigger::parse(name) {
@@ -163,7 +160,8 @@ fn run_case(
         env.push((key, value));
     }
     let environ = Environ::new(env).map_err(|e| vec![format!("env: {e}")])?;
-    let replay = Arc::new(Replay::new(config.fetch.clone(), fixture.fetch.clone()));
+    let recorded = std::mem::take(&mut fixture.fetch);
+    let replay = Arc::new(Replay::new(config.fetch.clone(), recorded));
     let stage = Stage {
         env: Arc::new(environ),
         limits: function.limits,

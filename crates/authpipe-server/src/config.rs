@@ -409,11 +409,12 @@ fn environment(
 const MAX_FETCH_RESPONSE_BYTES: i64 = 64 << 20;
 
 fn fetch_policy(at: &Locator<'_>, raw: RawFetch) -> Result<FetchPolicy, ConfigError> {
-    for pattern in &raw.allow {
-        AllowPattern::parse(pattern.get_ref()).map_err(|e| at.span(pattern, e.to_string()))?;
-    }
-    let policy = FetchPolicy::new(raw.allow.iter().map(|p| p.get_ref()))
-        .map_err(|e| at.at(0, e.to_string()))?;
+    let patterns = raw
+        .allow
+        .iter()
+        .map(|p| AllowPattern::parse(p.get_ref()).map_err(|e| at.span(p, e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let policy = FetchPolicy::from_patterns(patterns);
     Ok(match raw.max_response_bytes {
         None => policy,
         Some(value) if (1..=MAX_FETCH_RESPONSE_BYTES).contains(value.get_ref()) => {

@@ -122,18 +122,13 @@ impl Deployment {
             anyhow::bail!("{}", failures.join("\n"));
         }
 
-        for entry in config
-            .fetch
-            .allow()
-            .iter()
-            .filter(|e| e.names_loopback_host())
-        {
-            tracing::warn!(
-                entry = entry.as_str(),
-                "this [fetch] allow entry reaches nothing: localhost is a loopback name, and \
-                 only an entry naming the address (like http://127.0.0.1:PORT/*) with the \
-                 address in the URL reaches loopback"
-            );
+        for entry in config.fetch.allow() {
+            if let Some(why) = entry.unreachable_because() {
+                tracing::warn!(
+                    entry = entry.as_str(),
+                    "this [fetch] allow entry reaches nothing: {why}"
+                );
+            }
         }
         let fetcher: Arc<dyn Fetcher> = if config.fetch.allow().is_empty() {
             Arc::new(DenyAll)

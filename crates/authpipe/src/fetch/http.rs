@@ -69,27 +69,27 @@ impl HttpFetcher {
         for (name, value) in headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let outcome = match body {
-            Some(body) => self.run(builder.body(body.as_bytes()), remaining)?,
-            None => self.run(builder.body(()), remaining)?,
-        };
-        outcome.map_err(|e| failure(url, e))
+        match body {
+            Some(body) => self.run(builder.body(body.as_bytes()), url, remaining),
+            None => self.run(builder.body(()), url, remaining),
+        }
     }
 
-    /// Sends `request` (or reports why it could not be built), giving up
-    /// after `timeout`.
+    /// Sends `request` to `url` (or reports why it could not be built),
+    /// giving up after `timeout`.
     fn run<B: AsSendBody>(
         &self,
         request: http::Result<http::Request<B>>,
+        url: &Url,
         timeout: std::time::Duration,
-    ) -> Result<Result<http::Response<Body>, ureq::Error>, FetchError> {
+    ) -> Result<http::Response<Body>, FetchError> {
         let request = request.map_err(bad_request)?;
         let request = self
             .agent
             .configure_request(request)
             .timeout_global(Some(timeout))
             .build();
-        Ok(self.agent.run(request))
+        self.agent.run(request).map_err(|e| failure(url, e))
     }
 }
 
@@ -133,6 +133,8 @@ impl Fetcher for HttpFetcher {
         request: &FetchRequest,
         deadline: Instant,
     ) -> Result<FetchResponse, FetchError> {
+        // The sandbox checks every request before any fetcher; this keeps
+        // direct callers of `HttpFetcher` to the same rules.
         request.validate()?;
         let mut method = Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             FetchError::Failed(format!("fetch: invalid method {:?}", request.method))
@@ -147,7 +149,6 @@ impl Fetcher for HttpFetcher {
         let mut checked = self.policy.check(&request.url)?;
         let mut redirects = 0;
         loop {
-            let url = checked.url.to_string();
             let started = Instant::now();
             let mut response =
                 self.send(&method, &checked.url, &headers, body.as_deref(), deadline)?;
@@ -176,6 +177,7 @@ impl Fetcher for HttpFetcher {
                     FetchError::Failed(format!("fetch failed: a redirect to an invalid URL: {e}"))
                 })?;
                 let from = shown(&checked.url);
+                let from_origin = checked.url.origin();
                 checked = self.policy.check(next.as_str()).map_err(|e| match e {
                     FetchError::Denied { url, reason } => FetchError::Denied {
                         url,
@@ -190,7 +192,7 @@ impl Fetcher for HttpFetcher {
                     body = None;
                     headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
                 }
-                if Url::parse(&url).map(|u| u.origin()).ok() != Some(next.origin()) {
+                if checked.url.origin() != from_origin {
                     headers.retain(|(name, _)| {
                         !name.eq_ignore_ascii_case("authorization")
                             && !name.eq_ignore_ascii_case("cookie")
@@ -221,7 +223,7 @@ impl Fetcher for HttpFetcher {
             return Ok(FetchResponse {
                 status: status.as_u16(),
                 status_text: super::status_text(status.as_u16()).to_string(),
-                url,
+                url: checked.url.to_string(),
                 redirected: redirects > 0,
                 headers,
                 body: String::from_utf8(bytes)

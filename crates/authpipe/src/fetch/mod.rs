@@ -20,7 +20,7 @@ mod http;
 mod policy;
 
 pub use http::HttpFetcher;
-pub use policy::{AllowPattern, FetchPolicy, PatternError};
+pub use policy::{AllowPattern, FetchPolicy, PatternError, glob_matches};
 
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;

@@ -130,12 +130,17 @@ impl AllowPattern {
         &self.text
     }
 
-    /// True when the entry names `localhost` (or a name under it): such a
-    /// host is always a loopback address, which a name never reaches, so
-    /// the entry lets nothing through.
-    pub fn names_loopback_host(&self) -> bool {
-        matches!(&self.host, HostPattern::Name(name) | HostPattern::Subdomains(name)
-            if name == "localhost" || name.ends_with(".localhost"))
+    /// Why the entry lets nothing through, if it cannot: it names
+    /// `localhost` (or a name under it), which is always a loopback address,
+    /// and a host name never reaches one.
+    pub fn unreachable_because(&self) -> Option<&'static str> {
+        match &self.host {
+            HostPattern::Name(name) | HostPattern::Subdomains(name) if is_localhost(name) => Some(
+                "localhost is a loopback name; only an entry naming the address \
+                 (like http://127.0.0.1:PORT/*), with the address in the URL, reaches loopback",
+            ),
+            _ => None,
+        }
     }
 
     fn matches(&self, url: &Url) -> bool {
@@ -161,6 +166,12 @@ impl AllowPattern {
     fn names_ip(&self, ip: IpAddr) -> bool {
         self.host == HostPattern::Ip(ip)
     }
+}
+
+/// `localhost` or a name under it: loopback whatever a resolver says
+/// (RFC 6761).
+fn is_localhost(name: &str) -> bool {
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 /// Splits `host[:port]` (with `[v6]` hosts); `None` for a malformed port.
@@ -192,8 +203,10 @@ fn path_and_query(url: &Url) -> String {
     }
 }
 
-/// `*` matches any run of characters; everything else matches itself.
-fn glob_matches(pattern: &str, text: &str) -> bool {
+/// `*` matches any run of characters; everything else matches itself. The
+/// path syntax of allow entries, also used by `authpipe test` to match
+/// recorded requests.
+pub fn glob_matches(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut backtrack: Option<(usize, usize)> = None;
@@ -247,10 +260,16 @@ impl FetchPolicy {
             .into_iter()
             .map(|p| AllowPattern::parse(p.as_ref()))
             .collect::<Result<_, _>>()?;
-        Ok(Self {
+        Ok(Self::from_patterns(allow))
+    }
+
+    /// A policy allowing the URLs that match one of the parsed `allow`
+    /// entries.
+    pub fn from_patterns(allow: Vec<AllowPattern>) -> Self {
+        Self {
             allow,
             ..Self::default()
-        })
+        }
     }
 
     /// Caps response bodies at `bytes` (default
@@ -304,8 +323,7 @@ impl FetchPolicy {
         let literal = match parsed.host() {
             Some(Host::Ipv4(ip)) => Some(IpAddr::from(ip)),
             Some(Host::Ipv6(ip)) => Some(IpAddr::from(ip)),
-            Some(Host::Domain(name)) if name == "localhost" || name.ends_with(".localhost") => {
-                // RFC 6761: always loopback, whatever a resolver says.
+            Some(Host::Domain(name)) if is_localhost(name) => {
                 return Err(denied(private_reason(
                     &parsed,
                     IpAddr::from([127, 0, 0, 1]),
