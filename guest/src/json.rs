@@ -30,17 +30,27 @@ fn boolean(value: bool) -> qjs::JSValue {
 
 // ------------------------------------------------------------------ parse
 
+/// A parsed JSON document.
+pub struct Parsed {
+    /// The value, owned by the caller.
+    pub value: qjs::JSValue,
+    /// True when some object key is the name of a user helper, so that the
+    /// caller must move such fields aside ([`Shadows::hide`]).
+    pub may_shadow_helpers: bool,
+}
+
 /// Parses `input` into a new QuickJS value owned by the caller.
 ///
 /// # Safety
 ///
 /// `ctx` must be a live context of the current runtime.
-pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<qjs::JSValue, String> {
+pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<Parsed, String> {
     let mut parser = Parser {
         ctx,
         input,
         pos: 0,
         scratch: Vec::new(),
+        may_shadow_helpers: false,
     };
     parser.skip_ws();
     // SAFETY: forwarded from the caller.
@@ -51,7 +61,23 @@ pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<qjs::JSVal
         unsafe { qjs::JS_FreeValue(ctx, value) };
         return Err(parser.error("unexpected data after the JSON value"));
     }
-    Ok(value)
+    Ok(Parsed {
+        value,
+        may_shadow_helpers: parser.may_shadow_helpers,
+    })
+}
+
+/// True when `key` is the name of a user helper (`addIdToken`, …).
+fn is_helper_name(key: &[u8]) -> bool {
+    matches!(key.first(), Some(b'a' | b'r'))
+        && matches!(
+            key,
+            b"addIdToken"
+                | b"removeIdToken"
+                | b"addAccessToken"
+                | b"removeAccessToken"
+                | b"addCustomData"
+        )
 }
 
 struct Parser<'a> {
@@ -59,6 +85,7 @@ struct Parser<'a> {
     input: &'a [u8],
     pos: usize,
     scratch: Vec<u8>,
+    may_shadow_helpers: bool,
 }
 
 impl Parser<'_> {
@@ -313,6 +340,9 @@ impl Parser<'_> {
             } else {
                 &self.input[start..end]
             };
+            if is_helper_name(key) {
+                self.may_shadow_helpers = true;
+            }
             // SAFETY: `key` is valid UTF-8; the atom is freed below.
             let atom = unsafe {
                 qjs::JS_NewAtomLen(self.ctx, key.as_ptr().cast::<c_char>(), key.len() as _)
@@ -398,7 +428,102 @@ impl Parser<'_> {
     }
 }
 
+// ---------------------------------------------------------------- helpers
+
+/// The user helpers' names, each with the symbol under which an input
+/// field of that name is kept during a call.
+///
+/// An input `user` may carry a field called `addIdToken` (or any helper's
+/// name). Left in place, it would hide the helper that the prelude puts on
+/// `user`'s prototype, and `user.addIdToken(…)` would throw. So such a field
+/// is moved to a private symbol before the call, where functions do not see
+/// it, and written back under its own name when the result's `user` is
+/// serialised: helpers always work, and the data round-trips.
+#[derive(Default)]
+pub struct Shadows {
+    /// `(name atom, symbol atom)` per helper.
+    keys: Vec<(qjs::JSAtom, qjs::JSAtom)>,
+    /// Whether this call moved any field aside.
+    used: std::cell::Cell<bool>,
+}
+
+impl Shadows {
+    /// Adds a helper name and its symbol (atoms that live as long as the
+    /// runtime).
+    pub fn add(&mut self, name: qjs::JSAtom, symbol: qjs::JSAtom) {
+        self.keys.push((name, symbol));
+    }
+
+    /// Moves `user`'s own fields named like a helper under their symbols.
+    ///
+    /// # Safety
+    ///
+    /// `ctx` must be live and `user` a live object of it.
+    pub unsafe fn hide(&self, ctx: *mut qjs::JSContext, user: qjs::JSValue) {
+        for &(name, symbol) in &self.keys {
+            // SAFETY: `desc` is filled by QuickJS when the property exists,
+            // and each of its values is then owned here: the value moves
+            // into the new property, getter and setter are freed.
+            unsafe {
+                let mut desc: qjs::JSPropertyDescriptor = std::mem::zeroed();
+                if qjs::JS_GetOwnProperty(ctx, &mut desc, user, name) != 1 {
+                    continue;
+                }
+                qjs::JS_FreeValue(ctx, desc.getter);
+                qjs::JS_FreeValue(ctx, desc.setter);
+                qjs::JS_DeleteProperty(ctx, user, name, 0);
+                qjs::JS_DefinePropertyValue(ctx, user, symbol, desc.value, qjs::JS_PROP_C_W_E as _);
+            }
+            self.used.set(true);
+        }
+    }
+}
+
 // -------------------------------------------------------------- stringify
+
+/// The parts of an allowing result.
+pub struct AllowParts {
+    /// The user object passed on.
+    pub user: qjs::JSValue,
+    /// The context object passed on.
+    pub context: qjs::JSValue,
+    /// ID-token claims (a map; its own `toJSON` is not consulted).
+    pub id_token: qjs::JSValue,
+    /// Access-token claims (likewise).
+    pub access_token: qjs::JSValue,
+    /// Custom data (likewise).
+    pub custom_data: qjs::JSValue,
+}
+
+/// Writes the whole result JSON of an allowing call. The envelope is
+/// written here, not by JavaScript, so no `toJSON`, getter or prototype of
+/// the function's can shape it; `user` and `context` are serialised as
+/// `JSON.stringify` would, and the fields `shadows` moved aside are put
+/// back into `user`.
+///
+/// # Safety
+///
+/// `ctx` must be live and every value of `parts` a live value of it.
+pub unsafe fn write_allow(
+    ctx: *mut qjs::JSContext,
+    parts: AllowParts,
+    shadows: Option<&Shadows>,
+) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(1024);
+    // SAFETY: forwarded from the caller; the atom is freed below.
+    let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
+    let mut writer = Writer {
+        ctx,
+        out: &mut out,
+        to_json,
+    };
+    // SAFETY: forwarded from the caller.
+    let written = unsafe { writer.allow(&parts, shadows) };
+    // SAFETY: created above.
+    unsafe { qjs::JS_FreeAtom(ctx, to_json) };
+    written.map(|()| out)
+}
+
 
 /// Serialises `value` (borrowed) as JSON into `out`.
 ///
@@ -431,7 +556,96 @@ struct Writer<'a> {
     to_json: qjs::JSAtom,
 }
 
+/// Whether an object's `toJSON` is called (it is, except on the maps of a
+/// result, and on what a `toJSON` returned, as in `JSON.stringify`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ToJson {
+    Call,
+    Skip,
+}
+
 impl Writer<'_> {
+    /// The allowing result (see [`write_allow`]).
+    ///
+    /// # Safety
+    ///
+    /// `self.ctx` and the parts' values must be live.
+    unsafe fn allow(&mut self, parts: &AllowParts, shadows: Option<&Shadows>) -> Result<(), String> {
+        self.out.extend_from_slice(b"{\"outcome\":\"allow\",\"user\":");
+        let user_at = self.out.len();
+        // SAFETY (all calls below): forwarded from the caller.
+        unsafe { self.member(parts.user, ToJson::Call)? };
+        if let Some(shadows) = shadows.filter(|s| s.used.get()) {
+            unsafe { self.restore_shadowed(parts.user, user_at, shadows)? };
+        }
+        self.out.extend_from_slice(b",\"context\":");
+        unsafe { self.member(parts.context, ToJson::Call)? };
+        self.out.extend_from_slice(b",\"claims\":{\"id_token\":");
+        unsafe { self.member(parts.id_token, ToJson::Skip)? };
+        self.out.extend_from_slice(b",\"access_token\":");
+        unsafe { self.member(parts.access_token, ToJson::Skip)? };
+        self.out.extend_from_slice(b"},\"custom_data\":");
+        unsafe { self.member(parts.custom_data, ToJson::Skip)? };
+        self.out.push(b'}');
+        Ok(())
+    }
+
+    /// A member of the envelope: `null` when JSON would skip the value.
+    ///
+    /// # Safety
+    ///
+    /// `self.ctx` and `value` must be live.
+    unsafe fn member(&mut self, value: qjs::JSValue, to_json: ToJson) -> Result<(), String> {
+        // SAFETY: forwarded from the caller.
+        if !unsafe { self.value_with(value, qjs::JS_ATOM_NULL, 0, to_json)? } {
+            self.out.extend_from_slice(b"null");
+        }
+        Ok(())
+    }
+
+    /// Adds the fields that [`Shadows::hide`] moved aside back into the
+    /// user object just written at `user_at`.
+    ///
+    /// # Safety
+    ///
+    /// `self.ctx` and `user` must be live.
+    unsafe fn restore_shadowed(
+        &mut self,
+        user: qjs::JSValue,
+        user_at: usize,
+        shadows: &Shadows,
+    ) -> Result<(), String> {
+        if self.out.get(user_at) != Some(&b'{') || self.out.last() != Some(&b'}') {
+            return Ok(()); // a `toJSON` made it something else
+        }
+        for &(name, symbol) in &shadows.keys {
+            // SAFETY: reading an own property of a live object; every value
+            // of the descriptor is freed.
+            unsafe {
+                let mut desc: qjs::JSPropertyDescriptor = std::mem::zeroed();
+                if qjs::JS_GetOwnProperty(self.ctx, &mut desc, user, symbol) != 1 {
+                    continue;
+                }
+                qjs::JS_FreeValue(self.ctx, desc.getter);
+                qjs::JS_FreeValue(self.ctx, desc.setter);
+                self.out.pop();
+                let mark = self.out.len();
+                if self.out.len() > user_at + 1 {
+                    self.out.push(b',');
+                }
+                self.atom(name);
+                self.out.push(b':');
+                let written = self.value(desc.value, name, 1);
+                qjs::JS_FreeValue(self.ctx, desc.value);
+                if !written? {
+                    self.out.truncate(mark);
+                }
+                self.out.push(b'}');
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `value`; returns false (writing nothing) for values JSON
     /// skips: `undefined`, functions, symbols.
     ///
@@ -443,6 +657,22 @@ impl Writer<'_> {
         value: qjs::JSValue,
         key: qjs::JSAtom,
         depth: u32,
+    ) -> Result<bool, String> {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.value_with(value, key, depth, ToJson::Call) }
+    }
+
+    /// [`Writer::value`], calling `toJSON` only when asked to.
+    ///
+    /// # Safety
+    ///
+    /// `self.ctx` and `value` must be live; `value` stays borrowed.
+    unsafe fn value_with(
+        &mut self,
+        value: qjs::JSValue,
+        key: qjs::JSAtom,
+        depth: u32,
+        to_json: ToJson,
     ) -> Result<bool, String> {
         // SAFETY: reading the tag of a live value.
         let tag = unsafe { qjs::JS_VALUE_GET_NORM_TAG(value) };
@@ -471,7 +701,7 @@ impl Writer<'_> {
             }
             qjs::JS_TAG_OBJECT => {
                 // SAFETY: forwarded from the caller.
-                return unsafe { self.object(value, key, depth) };
+                return unsafe { self.object(value, key, depth, to_json) };
             }
             qjs::JS_TAG_BIG_INT | qjs::JS_TAG_SHORT_BIG_INT => {
                 return Err("a BigInt value cannot be serialised as JSON".into());
@@ -535,6 +765,7 @@ impl Writer<'_> {
         object: qjs::JSValue,
         key: qjs::JSAtom,
         depth: u32,
+        honour_to_json: ToJson,
     ) -> Result<bool, String> {
         let ctx = self.ctx;
         // SAFETY: querying a live object.
@@ -544,8 +775,12 @@ impl Writer<'_> {
         if depth >= MAX_DEPTH {
             return Err("the result is nested too deeply or contains a cycle".into());
         }
-        // SAFETY: property lookup on a live object; the result is freed.
-        let to_json = unsafe { qjs::JS_GetProperty(ctx, object, self.to_json) };
+        let to_json = if honour_to_json == ToJson::Call {
+            // SAFETY: property lookup on a live object; the result is freed.
+            unsafe { qjs::JS_GetProperty(ctx, object, self.to_json) }
+        } else {
+            qjs::JS_UNDEFINED
+        };
         // SAFETY: querying the looked-up value.
         if unsafe { qjs::JS_IsFunction(ctx, to_json) } {
             // SAFETY: calling with one argument (the key, as in JSON.stringify);
@@ -563,7 +798,9 @@ impl Writer<'_> {
                 if qjs::JS_IsException(replaced) {
                     return Err("toJSON threw".into());
                 }
-                let written = self.value(replaced, key, depth + 1);
+                // As in JSON.stringify, what toJSON returns is serialised
+                // without calling its own toJSON again.
+                let written = self.value_with(replaced, key, depth + 1, ToJson::Skip);
                 qjs::JS_FreeValue(ctx, replaced);
                 written
             };

@@ -27,7 +27,7 @@ use javy::quickjs::{
     ArrayBuffer, Ctx, Function, Object, Persistent, Value, context::EvalOptions, qjs,
 };
 use javy::{Config, Runtime};
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
 /// The JavaScript half of the contract: callback rules, `env`, logging,
 /// `utils`, `crypto` and the user helpers.
@@ -41,8 +41,11 @@ struct Engine {
     /// `settle(rejected, value)`: reports how `pipe`'s promise ended
     /// (`rejected` is null when `pipe` returned something else).
     settle: Persistent<Function<'static>>,
-    /// `finish()`: returns the result object once the job queue is empty.
+    /// `finish()`: decides `no_callback` if nothing was decided yet.
     finish: Persistent<Function<'static>>,
+    /// The user helpers' names and the symbols under which input fields of
+    /// those names are kept during a call (see [`json::Shadows`]).
+    shadows: json::Shadows,
 }
 
 /// Holder for the engine that the initializer builds and `_start` uses.
@@ -54,15 +57,40 @@ unsafe impl Sync for EngineCell {}
 
 static ENGINE: EngineCell = EngineCell(OnceCell::new());
 
+/// The result JSON of the call in progress, written once, when the outcome
+/// is decided (empty until then; empty in the snapshot).
+struct ResultCell(RefCell<Vec<u8>>);
+
+// SAFETY: as for `EngineCell`.
+unsafe impl Sync for ResultCell {}
+
+static RESULT: ResultCell = ResultCell(RefCell::new(Vec::new()));
+
+/// Error kinds the prelude may decide; the host trusts no other kind from
+/// the guest either.
+const GUEST_ERROR_KINDS: [&str; 5] = [
+    "denied",
+    "exception",
+    "no_callback",
+    "stack_overflow",
+    "invalid_output",
+];
+
 /// QuickJS stops a call chain that needs more than this much shadow stack
 /// with a catchable `RangeError`; it is well below the 1 MiB the linker gives
 /// the Rust shadow stack, so the guest never writes past its stack.
 const MAX_JS_STACK_BYTES: usize = 512 * 1024;
 
-/// The garbage collector runs once the heap passes this size. Instances live
-/// for one call, so small calls never pay for a collection, while a
-/// function that churns through cyclic garbage still gets it reclaimed.
+/// The garbage collector runs while the function's top-level code is
+/// evaluated once the heap passes this size.
 const GC_THRESHOLD_BYTES: usize = 8 * 1024 * 1024;
+
+/// During calls, the cycle collector runs once the heap has grown this much
+/// beyond the snapshot's (and then whenever it grows by half again).
+/// Instances live for one call, so ordinary calls never pay for a
+/// collection, while a function that churns through cyclic garbage gets it
+/// reclaimed long before a small memory limit.
+const GC_HEADROOM_BYTES: usize = 1024 * 1024;
 
 /// Compile-time entry point: evaluate the prelude and the user's function.
 #[unsafe(export_name = "wizer-initialize")]
@@ -73,9 +101,9 @@ pub extern "C" fn initialize() {
     let input = String::from_utf8_lossy(&input);
     let (file_name, source) = input.split_once('\n').unwrap_or(("function.js", ""));
     let report = match Engine::new(file_name, source) {
-        Ok(engine) => {
+        Ok((engine, warnings_json)) => {
             let _ = ENGINE.0.set(engine);
-            "{\"ok\":true}".to_string()
+            format!("{{\"ok\":true,\"warnings\":{warnings_json}}}")
         }
         Err(error_json) => format!("{{\"ok\":false,\"error\":{error_json}}}"),
     };
@@ -86,8 +114,12 @@ pub extern "C" fn initialize() {
 #[unsafe(export_name = "_start")]
 pub extern "C" fn start() {
     let Some(engine) = ENGINE.0.get() else {
-        let msg = r#"{"outcome":"error","error":{"kind":"invalid_output","message":"this is the bare authpipe engine; compile a function with `authpipe compile-function` first"}}"#;
-        wasi::write_all(wasi::STDOUT, msg.as_bytes());
+        let result = error_result(
+            "invalid_output",
+            "this is the bare authpipe engine; compile a function with `authpipe compile-function` first",
+            None,
+        );
+        wasi::write_all(wasi::STDOUT, &result);
         return;
     };
     // Fresh randomness for every call: the snapshot must not freeze it.
@@ -96,54 +128,76 @@ pub extern "C" fn start() {
     wasi::write_all(wasi::STDOUT, &output);
 }
 
+/// Records the call's result unless one was recorded already; returns
+/// whether this one was.
+fn decide(result: Vec<u8>) -> bool {
+    let mut slot = RESULT.0.borrow_mut();
+    if !slot.is_empty() {
+        return false;
+    }
+    *slot = result;
+    true
+}
+
 impl Engine {
     /// Builds the runtime, installs the prelude and evaluates the user's
-    /// source. On failure returns the `error` object of the report as JSON.
-    fn new(file_name: &str, source: &str) -> Result<Self, String> {
+    /// source. Returns the engine and the compile warnings (a JSON array);
+    /// on failure, the `error` object of the report as JSON.
+    fn new(file_name: &str, source: &str) -> Result<(Self, String), String> {
         let mut config = Config::default();
         config
             .gc_threshold(GC_THRESHOLD_BYTES)
             .max_stack_size(MAX_JS_STACK_BYTES);
         let runtime = Runtime::new(config).map_err(|e| internal_error(&e.to_string()))?;
-        let (run, settle, finish) = runtime.context().with(|ctx| {
+        let (run, settle, finish, shadows, warnings) = runtime.context().with(|ctx| {
             let prelude = install_prelude(&ctx).map_err(|e| internal_error(&describe(&ctx, e)))?;
+            let entry = |name: &str| -> Result<Function, String> {
+                prelude
+                    .get(name)
+                    .map_err(|e| internal_error(&describe(&ctx, e)))
+            };
             let mut options = EvalOptions::default();
             options.global = true;
             options.strict = false;
             options.filename = Some(file_name.to_string());
             if let Err(e) = ctx.eval_with_options::<(), _>(source, options) {
                 let exception = ctx.catch();
-                let check: Function = prelude
-                    .get("compileError")
-                    .map_err(|e| internal_error(&e.to_string()))?;
-                let report: String = check
+                let report: String = entry("compileError")?
                     .call((exception, file_name))
                     .map_err(|_| internal_error(&e.to_string()))?;
                 return Err(report);
             }
-            let check: Function = prelude
-                .get("checkPipe")
-                .map_err(|e| internal_error(&e.to_string()))?;
-            let problem: Option<String> = check
+            let problem: Option<String> = entry("checkPipe")?
                 .call(())
                 .map_err(|e| internal_error(&describe(&ctx, e)))?;
             if let Some(report) = problem {
                 return Err(report);
             }
-            let get = |name: &str| -> Result<Persistent<Function<'static>>, String> {
-                let f: Function = prelude
-                    .get(name)
-                    .map_err(|e| internal_error(&e.to_string()))?;
-                Ok(Persistent::save(&ctx, f))
+            let warnings: String = entry("endCompile")?
+                .call(())
+                .map_err(|e| internal_error(&describe(&ctx, e)))?;
+            // SAFETY: the context and its runtime are live.
+            unsafe {
+                let runtime = qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+                let mut usage: qjs::JSMemoryUsage = std::mem::zeroed();
+                qjs::JS_ComputeMemoryUsage(runtime, &mut usage);
+                let heap = usize::try_from(usage.malloc_size).unwrap_or(0);
+                qjs::JS_SetGCThreshold(runtime, (heap + GC_HEADROOM_BYTES) as _);
+            }
+            let shadows = shadow_keys(&ctx, &prelude).map_err(|e| internal_error(&describe(&ctx, e)))?;
+            let keep = |name: &str| -> Result<Persistent<Function<'static>>, String> {
+                Ok(Persistent::save(&ctx, entry(name)?))
             };
-            Ok((get("run")?, get("settle")?, get("finish")?))
+            Ok((keep("run")?, keep("settle")?, keep("finish")?, shadows, warnings))
         })?;
-        Ok(Self {
+        let engine = Self {
             runtime,
             run,
             settle,
             finish,
-        })
+            shadows,
+        };
+        Ok((engine, warnings))
     }
 
     /// Runs one invocation and returns the result JSON.
@@ -151,15 +205,18 @@ impl Engine {
         let context = self.runtime.context();
         let started = context.with(
             |ctx| -> javy::quickjs::Result<Result<Option<Persistent<Value<'static>>>, String>> {
+                let raw = ctx.as_raw().as_ptr();
                 // SAFETY: the context is live for the duration of `with`; the
                 // parsed value's ownership passes to `Value`.
-                let parsed = match unsafe { json::parse(ctx.as_raw().as_ptr(), input) } {
-                    Ok(raw) => unsafe { Value::from_raw(ctx.clone(), raw) },
+                let parsed = match unsafe { json::parse(raw, input) } {
+                    Ok(parsed) => parsed,
                     Err(message) => {
                         return Ok(Err(format!("the input is not valid JSON: {message}")));
                     }
                 };
-                let Some(input) = parsed.as_object().filter(|_| !parsed.is_array()) else {
+                // SAFETY: as above.
+                let value = unsafe { Value::from_raw(ctx.clone(), parsed.value) };
+                let Some(input) = value.as_object().filter(|_| !value.is_array()) else {
                     return Ok(Err(
                         "the input must be a JSON object with \"user\" and \"context\" objects"
                             .into(),
@@ -183,6 +240,10 @@ impl Engine {
                     Ok(context) => context,
                     Err(message) => return Ok(Err(message)),
                 };
+                if parsed.may_shadow_helpers {
+                    // SAFETY: `user` is a live object of this context.
+                    unsafe { self.shadows.hide(raw, user.as_raw()) };
+                }
                 let claims: Value = input.get("claims")?;
                 let custom_data: Value = input.get("custom_data")?;
                 let run: Function = self.run.clone().restore(&ctx)?;
@@ -197,61 +258,78 @@ impl Engine {
         );
         let promise = match started {
             Ok(Ok(promise)) => promise,
-            Ok(Err(message)) => return error_result("invalid_input", &message),
-            Err(e) => return error_result("exception", &format!("engine failure: {e}")),
+            Ok(Err(message)) => return error_result("invalid_input", &message, None),
+            Err(e) => {
+                let message = context.with(|ctx| describe(&ctx, e));
+                return self.engine_failure(&message);
+            }
         };
         // Promise jobs: `await`, `.then` and async `pipe`. The prelude catches
         // every rejection it cares about, so a job error is an engine bug.
         if let Err(e) = self.runtime.resolve_pending_jobs() {
-            return error_result("exception", &format!("engine failure: {e}"));
+            return self.engine_failure(&e.to_string());
         }
-        context.with(|ctx| {
-            let finished = (|| -> javy::quickjs::Result<Value> {
-                if let Some(promise) = promise {
-                    let promise = promise.restore(&ctx)?;
-                    let raw_ctx = ctx.as_raw().as_ptr();
-                    // SAFETY: `promise` is a live promise of this context.
-                    let state = unsafe { qjs::JS_PromiseState(raw_ctx, promise.as_raw()) };
-                    if state != qjs::JSPromiseStateEnum_JS_PROMISE_PENDING {
-                        let rejected = state == qjs::JSPromiseStateEnum_JS_PROMISE_REJECTED;
-                        // SAFETY: as above; the result's ownership passes to `Value`.
-                        let value = unsafe {
-                            Value::from_raw(
-                                ctx.clone(),
-                                qjs::JS_PromiseResult(raw_ctx, promise.as_raw()),
-                            )
-                        };
-                        let settle: Function = self.settle.clone().restore(&ctx)?;
-                        settle.call::<_, ()>((rejected, value))?;
-                    }
-                }
-                let finish: Function = self.finish.clone().restore(&ctx)?;
-                finish.call(())
-            })();
-            let result = match finished {
-                Ok(result) => result,
-                Err(e) => {
-                    return error_result(
-                        "exception",
-                        &format!("engine failure: {}", describe(&ctx, e)),
-                    );
-                }
-            };
-            let mut out = Vec::with_capacity(input.len() + 256);
-            // SAFETY: `result` is a live value of this live context.
-            match unsafe { json::stringify(ctx.as_raw().as_ptr(), result.as_raw(), &mut out) } {
-                Ok(()) => out,
-                Err(message) => {
-                    // An exception thrown by a `toJSON` is pending; clear it.
-                    let _ = ctx.catch();
-                    error_result(
-                        "invalid_output",
-                        &format!("the result cannot be serialised as JSON: {message}"),
-                    )
+        let finished = context.with(|ctx| -> javy::quickjs::Result<()> {
+            if let Some(promise) = promise {
+                let promise = promise.restore(&ctx)?;
+                let raw_ctx = ctx.as_raw().as_ptr();
+                // SAFETY: `promise` is a live promise of this context.
+                let state = unsafe { qjs::JS_PromiseState(raw_ctx, promise.as_raw()) };
+                if state != qjs::JSPromiseStateEnum_JS_PROMISE_PENDING {
+                    let rejected = state == qjs::JSPromiseStateEnum_JS_PROMISE_REJECTED;
+                    // SAFETY: as above; the result's ownership passes to `Value`.
+                    let value = unsafe {
+                        Value::from_raw(
+                            ctx.clone(),
+                            qjs::JS_PromiseResult(raw_ctx, promise.as_raw()),
+                        )
+                    };
+                    let settle: Function = self.settle.clone().restore(&ctx)?;
+                    settle.call::<_, ()>((rejected, value))?;
                 }
             }
-        })
+            let finish: Function = self.finish.clone().restore(&ctx)?;
+            finish.call(())
+        });
+        if let Err(e) = finished {
+            let message = context.with(|ctx| describe(&ctx, e));
+            return self.engine_failure(&message);
+        }
+        let result = std::mem::take(&mut *RESULT.0.borrow_mut());
+        if result.is_empty() {
+            return self.engine_failure("the function ended without a result");
+        }
+        result
     }
+
+    /// The result for a failure of the engine itself, unless the function's
+    /// outcome was decided before it.
+    fn engine_failure(&self, message: &str) -> Vec<u8> {
+        let decided = std::mem::take(&mut *RESULT.0.borrow_mut());
+        if decided.is_empty() {
+            error_result("exception", &format!("engine failure: {message}"), None)
+        } else {
+            decided
+        }
+    }
+}
+
+/// Reads the prelude's `[name, symbol]` pairs of the user helpers.
+fn shadow_keys<'js>(ctx: &Ctx<'js>, prelude: &Object<'js>) -> javy::quickjs::Result<json::Shadows> {
+    let pairs: Vec<Vec<Value>> = prelude.get("shadowKeys")?;
+    let raw = ctx.as_raw().as_ptr();
+    let mut shadows = json::Shadows::default();
+    for pair in pairs {
+        let name: String = pair[0].get()?;
+        // SAFETY: creating atoms in a live context; they are never freed, as
+        // they live as long as the runtime (and in the snapshot).
+        unsafe {
+            let name_atom = qjs::JS_NewAtomLen(raw, name.as_ptr().cast(), name.len() as _);
+            let symbol_atom = qjs::JS_ValueToAtom(raw, pair[1].as_raw());
+            shadows.add(name_atom, symbol_atom);
+        }
+    }
+    Ok(shadows)
 }
 
 /// Evaluates the prelude and returns its table of entry points.
@@ -308,13 +386,73 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
             // SAFETY: the context is live; the parsed value's ownership
             // passes to `Value`.
             match unsafe { json::parse(raw, &response) } {
-                Ok(value) => Ok(unsafe { Value::from_raw(ctx.clone(), value) }),
+                Ok(value) => Ok(unsafe { Value::from_raw(ctx.clone(), value.value) }),
                 Err(message) => Err(javy::quickjs::Exception::throw_type(
                     &ctx,
                     &format!("fetch: the host's response is not JSON: {message}"),
                 )),
             }
         })?,
+    )?;
+    // allow(user, context, idTokenClaims, accessTokenClaims, customData):
+    // the function allowed; its result is serialised now, once.
+    natives.set(
+        "allow",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>,
+             user: Value<'js>,
+             context: Value<'js>,
+             id_token: Value<'js>,
+             access_token: Value<'js>,
+             custom_data: Value<'js>| {
+                let shadows = ENGINE.0.get().map(|engine| &engine.shadows);
+                let raw = ctx.as_raw().as_ptr();
+                // SAFETY: every value is a live value of this live context.
+                let result = unsafe {
+                    json::write_allow(
+                        raw,
+                        json::AllowParts {
+                            user: user.as_raw(),
+                            context: context.as_raw(),
+                            id_token: id_token.as_raw(),
+                            access_token: access_token.as_raw(),
+                            custom_data: custom_data.as_raw(),
+                        },
+                        shadows,
+                    )
+                };
+                let result = result.unwrap_or_else(|message| {
+                    // A throwing `toJSON` or getter left an exception pending.
+                    let _ = ctx.catch();
+                    error_result(
+                        "invalid_output",
+                        &format!("the result cannot be serialised as JSON: {message}"),
+                        None,
+                    )
+                });
+                decide(result);
+            },
+        )?,
+    )?;
+    // refuse(kind, message, stack): the function denied or failed.
+    natives.set(
+        "refuse",
+        Function::new(
+            ctx.clone(),
+            |kind: String, message: String, stack: Option<String>| {
+                let result = if GUEST_ERROR_KINDS.contains(&kind.as_str()) {
+                    error_result(&kind, &message, stack.as_deref())
+                } else {
+                    error_result(
+                        "exception",
+                        &format!("engine failure: unknown error kind {kind:?}"),
+                        None,
+                    )
+                };
+                decide(result);
+            },
+        )?,
     )?;
     // randomBytes(n): n bytes from the host's secure random source.
     natives.set(
@@ -378,11 +516,20 @@ fn internal_error(message: &str) -> String {
     String::from_utf8(out).expect("escaped JSON is UTF-8")
 }
 
-/// A refusing result with `kind` and `message`.
-fn error_result(kind: &str, message: &str) -> Vec<u8> {
-    let mut out = format!("{{\"outcome\":\"error\",\"error\":{{\"kind\":\"{kind}\",\"message\":")
-        .into_bytes();
+/// A refusing result with `kind`, `message` and the JavaScript stack.
+fn error_result(kind: &str, message: &str, stack: Option<&str>) -> Vec<u8> {
+    let outcome = if kind == "denied" { "deny" } else { "error" };
+    let mut out = Vec::with_capacity(message.len() + 64);
+    out.extend_from_slice(b"{\"outcome\":\"");
+    out.extend_from_slice(outcome.as_bytes());
+    out.extend_from_slice(b"\",\"error\":{\"kind\":");
+    json::write_escaped(&mut out, kind.as_bytes());
+    out.extend_from_slice(b",\"message\":");
     json::write_escaped(&mut out, message.as_bytes());
+    if let Some(stack) = stack {
+        out.extend_from_slice(b",\"stack\":");
+        json::write_escaped(&mut out, stack.as_bytes());
+    }
     out.extend_from_slice(b"}}");
     out
 }

@@ -157,8 +157,45 @@
 
   const hex = (b) => (b < 16 ? '0' : '') + b.toString(16);
 
+  // ------------------------------------------- randomness at compile time
+  //
+  // Top-level code runs once, when the function is compiled, and the
+  // snapshot keeps what it computed: a random value drawn there is the same
+  // on every call. Such calls are reported as compile warnings.
+
+  let compiling = true;
+  const compileWarnings = [];
+  const MAX_COMPILE_WARNINGS = 10;
+
+  // `FILE:LINE:COL: ` of the innermost frame of the user's code, or ''.
+  function userPosition() {
+    const stack = new Error().stack;
+    if (typeof stack !== 'string') return '';
+    for (const line of stack.split('\n')) {
+      if (line.includes('authpipe:prelude')) continue;
+      const match = /\(([^()]*:\d+(?::\d+)?)\)\s*$/.exec(line) || /at ([^ ()]+:\d+(?::\d+)?)\s*$/.exec(line);
+      if (match) return `${match[1]}: `;
+    }
+    return '';
+  }
+
+  function noteTopLevelRandom(what) {
+    if (!compiling || compileWarnings.length >= MAX_COMPILE_WARNINGS) return;
+    const warning = `${userPosition()}top-level code calls ${what} while the function is compiled, `
+      + 'so its value is fixed in the snapshot and the same on every call; call it inside pipe instead';
+    if (!compileWarnings.includes(warning)) compileWarnings.push(warning);
+  }
+
+  const mathRandom = Math.random;
+  const compileTimeRandom = function random() {
+    noteTopLevelRandom('Math.random()');
+    return mathRandom();
+  };
+  defineProperty(Math, 'random', { value: compileTimeRandom, writable: true, enumerable: false, configurable: true });
+
   const crypto = freeze({
     getRandomValues(array) {
+      noteTopLevelRandom('crypto.getRandomValues()');
       if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array) {
         throw new TypeError('crypto.getRandomValues: expected an integer typed array');
       }
@@ -170,6 +207,7 @@
       return array;
     },
     randomUUID() {
+      noteTopLevelRandom('crypto.randomUUID()');
       const b = new Uint8Array(randomBytes(16));
       b[6] = (b[6] & 0x0f) | 0x40;
       b[8] = (b[8] & 0x3f) | 0x80;
@@ -616,16 +654,26 @@
   // Every call runs on a fresh copy of the snapshot, so the state below
   // starts out exactly as initialised here, and the callback and the user
   // helpers are created once, at compile time, not on every call.
+  //
+  // The outcome goes to the engine the moment it is decided: `hostAllow`
+  // serialises user, context, claims and custom data right then, and
+  // `hostRefuse` records an error. Nothing the function does afterwards (a
+  // second callback, a new `Object.prototype.toJSON`, changing `user`) can
+  // alter the result.
 
-  let outcome = null;
-  let failure = null;
+  const hostAllow = natives.allow;
+  const hostRefuse = natives.refuse;
+  const create = Object.create;
+
+  let decided = false;
   let settled = false;
   let currentUser = null;
   let currentContext = null;
-  let finalUser = null;
-  let finalContext = null;
-  let claims = { id_token: {}, access_token: {} };
-  let customData = {};
+  // Claims and custom data, on objects without a prototype so that no key
+  // (not even `__proto__`) is special.
+  const idTokenClaims = create(null);
+  const accessTokenClaims = create(null);
+  const customData = create(null);
 
   const isObject = (v) => v !== null && typeof v === 'object' && !isArray(v);
 
@@ -636,9 +684,18 @@
     return String(err);
   }
 
+  // `errorMessage`, for values whose getters or `toString` may throw.
+  function safeMessage(err) {
+    try {
+      return String(errorMessage(err));
+    } catch (_) {
+      return 'the error value could not be converted to text';
+    }
+  }
+
   function exceptionError(err) {
     const message = err instanceof Error ? String(err) : `Uncaught ${formatArg(err)}`;
-    const error = { kind: 'exception', message };
+    const error = { kind: 'exception', message, stack: null };
     if (err instanceof Error && typeof err.stack === 'string' && err.stack !== '') {
       // Frames of the prelude are authpipe's, not the function's.
       const frames = err.stack.split('\n').filter((line) => line !== '' && !line.includes('authpipe:prelude'));
@@ -652,32 +709,40 @@
     emit('warn', [message]);
   }
 
-  // Records the first outcome; later ones are ignored (returns false).
-  function conclude(kind, error) {
-    if (outcome !== null) return false;
-    outcome = kind;
-    failure = error;
-    return true;
-  }
-
   function callback(err, user, context) {
-    if (outcome !== null) {
+    if (decided) {
       warn('callback was called more than once; the first call wins and this one is ignored');
       return;
     }
+    decided = true;
     if (err) {
-      conclude('deny', { kind: 'denied', message: errorMessage(err) });
+      hostRefuse('denied', safeMessage(err), null);
       return;
     }
     const nextUser = user === undefined || user === null ? currentUser : user;
     const nextContext = context === undefined || context === null ? currentContext : context;
     if (!isObject(nextUser) || !isObject(nextContext)) {
-      conclude('error', { kind: 'invalid_output', message: 'callback(null, user, context) needs objects for user and context' });
+      hostRefuse('invalid_output', 'callback(null, user, context) needs objects for user and context', null);
       return;
     }
-    conclude('allow', null);
-    finalUser = nextUser;
-    finalContext = nextContext;
+    hostAllow(nextUser, nextContext, idTokenClaims, accessTokenClaims, customData);
+  }
+
+  // `pipe` threw (`how` = 'threw') or its promise rejected ('rejected').
+  function failed(err, how) {
+    settled = true;
+    if (decided) {
+      warn(`pipe ${how} after calling back: ${safeMessage(err)}`);
+      return;
+    }
+    decided = true;
+    let error;
+    try {
+      error = exceptionError(err);
+    } catch (_) {
+      error = { kind: 'exception', message: `pipe ${how}, and the error could not be read`, stack: null };
+    }
+    hostRefuse(error.kind, error.message, error.stack);
   }
 
   function claimKey(k, what) {
@@ -687,21 +752,23 @@
 
   // The user helpers live on a prototype inserted under the input's `user`
   // object: methods are there to call, but never serialised as fields.
-  const userHelpers = Object.create(Object.prototype);
+  // Input fields with a helper's name are moved aside by the engine (under
+  // the symbols below) so they cannot hide the helper, and are written back
+  // under their own name in the result.
+  const HELPER_NAMES = ['addIdToken', 'removeIdToken', 'addAccessToken', 'removeAccessToken', 'addCustomData'];
+  const shadowKeys = HELPER_NAMES.map((name) => [name, Symbol(name)]);
+  const userHelpers = create(Object.prototype);
   const method = (name, fn) => defineProperty(userHelpers, name, { value: fn, enumerable: false, configurable: false, writable: false });
-  method('addIdToken', function addIdToken(k, v) { claims.id_token[claimKey(k, 'addIdToken')] = v; });
-  method('removeIdToken', function removeIdToken(k) { delete claims.id_token[claimKey(k, 'removeIdToken')]; });
-  method('addAccessToken', function addAccessToken(k, v) { claims.access_token[claimKey(k, 'addAccessToken')] = v; });
-  method('removeAccessToken', function removeAccessToken(k) { delete claims.access_token[claimKey(k, 'removeAccessToken')]; });
+  method('addIdToken', function addIdToken(k, v) { idTokenClaims[claimKey(k, 'addIdToken')] = v; });
+  method('removeIdToken', function removeIdToken(k) { delete idTokenClaims[claimKey(k, 'removeIdToken')]; });
+  method('addAccessToken', function addAccessToken(k, v) { accessTokenClaims[claimKey(k, 'addAccessToken')] = v; });
+  method('removeAccessToken', function removeAccessToken(k) { delete accessTokenClaims[claimKey(k, 'removeAccessToken')]; });
   method('addCustomData', function addCustomData(k, v) { customData[claimKey(k, 'addCustomData')] = v; });
   freeze(userHelpers);
   const setPrototypeOf = Object.setPrototypeOf;
 
   function onRejected(err) {
-    settled = true;
-    if (!conclude('error', exceptionError(err))) {
-      warn(`pipe rejected after calling back: ${errorMessage(err)}`);
-    }
+    failed(err, 'rejected');
   }
 
   function onFulfilled() {
@@ -726,51 +793,41 @@
     }
   }
 
+  function copyInto(target, source) {
+    if (!isObject(source)) return;
+    for (const key of keys(source)) target[key] = source[key];
+  }
+
   // Starts one invocation with the input's parts (the engine has checked
   // that `user` and `context` are objects); returns what `pipe` returned.
   function run(user, context, givenClaims, givenCustomData) {
     logBytes = 0; // logs of the function's top-level code were compile-time
     if (isObject(givenClaims)) {
-      if (isObject(givenClaims.id_token)) claims.id_token = givenClaims.id_token;
-      if (isObject(givenClaims.access_token)) claims.access_token = givenClaims.access_token;
+      copyInto(idTokenClaims, givenClaims.id_token);
+      copyInto(accessTokenClaims, givenClaims.access_token);
     }
-    if (isObject(givenCustomData)) customData = givenCustomData;
+    copyInto(customData, givenCustomData);
     currentUser = user;
     currentContext = context;
     setPrototypeOf(user, userHelpers);
     try {
       return pipe(user, context, callback);
     } catch (err) {
-      settled = true;
-      if (!conclude('error', exceptionError(err))) {
-        warn(`pipe threw after calling back: ${errorMessage(err)}`);
-      }
+      failed(err, 'threw');
       return undefined;
     }
   }
 
-  // The result object, serialised by the engine.
+  // Called once the job queue is empty: a function that never called back
+  // gets its `no_callback` error now.
   function finish() {
-    if (outcome === null) {
-      const message = settled
-        ? 'pipe returned without calling callback(err) or callback(null, user, context)'
-        : 'pipe is still waiting on a promise that never settles and has not called callback';
-      conclude('error', { kind: 'no_callback', message });
-    }
-    if (outcome === 'allow') {
-      return { outcome, user: finalUser, context: finalContext, claims, custom_data: customData };
-    }
-    return { outcome, error: failure };
+    if (decided) return;
+    decided = true;
+    const message = settled
+      ? 'pipe returned without calling callback(err) or callback(null, user, context)'
+      : 'pipe is still waiting on a promise that never settles and has not called callback';
+    hostRefuse('no_callback', message, null);
   }
-
-  // Objects of these shapes stay alive in the snapshot, so that building a
-  // result reuses their shapes instead of creating them on every call.
-  const keepShapes = [
-    { outcome: '', user: null, context: null, claims: null, custom_data: null },
-    { outcome: '', error: null },
-    { kind: '', message: '' },
-    { level: '', message: '' },
-  ];
 
   // Compile-time checks, reported as the `error` object of a compile report.
   function compileError(err, fileName) {
@@ -787,6 +844,16 @@
     }
     if (where !== '') error.stack = where;
     return stringify(error);
+  }
+
+  // Ends compile time: puts the real `Math.random` back and returns the
+  // compile warnings as a JSON array.
+  function endCompile() {
+    compiling = false;
+    if (Math.random === compileTimeRandom) {
+      defineProperty(Math, 'random', { value: mathRandom, writable: true, enumerable: false, configurable: true });
+    }
+    return stringify(compileWarnings);
   }
 
   function checkPipe() {
@@ -816,5 +883,5 @@
     touch(prototype);
   }
 
-  return { run, settle, finish, compileError, checkPipe, keepShapes };
+  return { run, settle, finish, compileError, checkPipe, endCompile, shadowKeys };
 })

@@ -5,24 +5,24 @@
 //! snapshots the memory.
 
 use crate::function::Function;
-use crate::limits::MAX_INPUT_BYTES;
-use crate::runtime::{ENGINE_WASM, EPOCH_TICK, Runtime};
-use crate::sandbox::{CallState, Environ};
+use crate::limits::MAX_SOURCE_BYTES;
+use crate::runtime::{ENGINE_WASM, Runtime};
+use crate::sandbox::{self, CallState, Environ};
 use anyhow::{Context, Result, anyhow};
 use serde::Deserialize;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use wasmtime::{Instance, Module, Store, Trap};
 use wasmtime_wizer::{ModuleContext, SnapshotVal, ValType, Wizer};
 
 /// Wall-clock budget for evaluating a function's top-level code.
 const COMPILE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a compile waits for one of the runtime's compile slots.
+const COMPILE_SLOT_WAIT: Duration = Duration::from_secs(600);
 /// Fuel budget for evaluating a function's top-level code.
 const COMPILE_FUEL: u64 = 10_000_000_000;
 /// Memory budget for evaluating a function's top-level code.
 const COMPILE_MEMORY_BYTES: u64 = 256 << 20;
-/// Largest accepted source file.
-const MAX_SOURCE_BYTES: usize = 4 * MAX_INPUT_BYTES;
 
 /// Why a function did not compile.
 #[derive(Debug, thiserror::Error)]
@@ -66,7 +66,14 @@ struct InitReport {
     ok: bool,
     #[serde(default)]
     error: Option<InitError>,
+    #[serde(default)]
+    warnings: Vec<String>,
 }
+
+/// Name of the custom section in which a snapshot keeps its compile
+/// warnings (a JSON array of strings), so that a snapshot loaded from a
+/// file or the cache still has them.
+pub(crate) const WARNINGS_SECTION: &str = "authpipe-warnings";
 
 #[derive(Deserialize)]
 struct InitError {
@@ -101,12 +108,24 @@ impl Runtime {
     /// Compiles `source` into a function named `name`.
     ///
     /// `name` is also the file name in stack traces and error positions
-    /// (`name.js` is used when `name` has no extension).
+    /// (`name.js` is used when `name` has no extension); see
+    /// [`Runtime::compile_as`] to give the file name separately.
     ///
     /// With an on-disk cache ([`crate::RuntimeConfig::cache_dir`]), the
     /// snapshot of an unchanged source is reused across processes.
     pub fn compile(&self, name: &str, source: &str) -> Result<Function, CompileError> {
-        let cached = self.inner.modules.snapshot_path(&file_name(name), source);
+        self.compile_as(name, &file_name(name), source)
+    }
+
+    /// Compiles `source`, read from `file`, into a function named `name`.
+    /// Error positions and stack traces name `file`.
+    pub fn compile_as(
+        &self,
+        name: &str,
+        file: &str,
+        source: &str,
+    ) -> Result<Function, CompileError> {
+        let cached = self.inner.modules.snapshot_path(file, source);
         if let Some((path, snapshot)) = cached
             .as_ref()
             .and_then(|p| Some((p, std::fs::read(p).ok()?)))
@@ -118,7 +137,7 @@ impl Runtime {
                 }
             }
         }
-        let snapshot = self.snapshot(name, source)?;
+        let snapshot = self.snapshot_as(file, source)?;
         if let Some(path) = &cached {
             self.inner.modules.store_snapshot(path, &snapshot);
         }
@@ -129,8 +148,24 @@ impl Runtime {
     /// waits on a compile (milliseconds, or about a second for the very first
     /// one without a warm cache).
     pub async fn compile_async(&self, name: &str, source: &str) -> Result<Function, CompileError> {
-        let (runtime, name, source) = (self.clone(), name.to_string(), source.to_string());
-        match tokio::task::spawn_blocking(move || runtime.compile(&name, &source)).await {
+        self.compile_as_async(name, &file_name(name), source).await
+    }
+
+    /// [`Runtime::compile_as`] on tokio's blocking pool.
+    pub async fn compile_as_async(
+        &self,
+        name: &str,
+        file: &str,
+        source: &str,
+    ) -> Result<Function, CompileError> {
+        let (runtime, name, file, source) = (
+            self.clone(),
+            name.to_string(),
+            file.to_string(),
+            source.to_string(),
+        );
+        match tokio::task::spawn_blocking(move || runtime.compile_as(&name, &file, &source)).await
+        {
             Ok(result) => result,
             Err(e) => Err(CompileError::Internal(
                 anyhow::Error::new(e).context("the compile task failed"),
@@ -139,9 +174,16 @@ impl Runtime {
     }
 
     /// Compiles `source` into a self-contained snapshot `.wasm` (what
-    /// `authpipe compile-function` writes).
+    /// `authpipe compile-function` writes); `name` as for
+    /// [`Runtime::compile`].
     pub fn snapshot(&self, name: &str, source: &str) -> Result<Vec<u8>, CompileError> {
-        let file = file_name(name);
+        self.snapshot_as(&file_name(name), source)
+    }
+
+    /// [`Runtime::snapshot`] of `source` read from `file` (the name error
+    /// positions and stack traces use).
+    pub fn snapshot_as(&self, file: &str, source: &str) -> Result<Vec<u8>, CompileError> {
+        let file = file.to_string();
         if source.len() > MAX_SOURCE_BYTES {
             return Err(CompileError::Source {
                 file,
@@ -155,14 +197,26 @@ impl Runtime {
         }
         let instrumented = self.instrumented()?;
         let stdin = format!("{file}\n{source}").into_bytes();
+        // Waiting for a compile slot does not count against the top-level
+        // code's time budget.
+        let _slot = self
+            .inner
+            .compile_slots
+            .acquire(Instant::now() + COMPILE_SLOT_WAIT, &|| false)
+            .ok_or_else(|| anyhow!("no compile slot became free within {COMPILE_SLOT_WAIT:?}"))?;
+        let deadline = Instant::now() + COMPILE_TIMEOUT;
         let mut store = Store::new(
             &self.inner.engine,
-            CallState::new(stdin, Arc::new(Environ::default()), COMPILE_MEMORY_BYTES),
+            CallState::new(
+                stdin,
+                Arc::new(Environ::default()),
+                COMPILE_MEMORY_BYTES,
+                deadline,
+            ),
         );
         store.limiter(|state| state);
         store.set_fuel(COMPILE_FUEL).map_err(anyhow::Error::from)?;
-        store.set_epoch_deadline(ticks(COMPILE_TIMEOUT));
-        store.epoch_deadline_trap();
+        sandbox::enforce_deadline(&mut store);
 
         let instance = self
             .inner
@@ -208,9 +262,19 @@ impl Runtime {
             store: &mut store,
             instance,
         };
-        let snapshot = block_on_ready(wizer().snapshot(&instrumented.context, &mut state))
+        let mut snapshot = block_on_ready(wizer().snapshot(&instrumented.context, &mut state))
             .map_err(anyhow::Error::from)
             .context("failed to snapshot the initialised engine")?;
+        if !report.warnings.is_empty() {
+            let warnings = serde_json::to_vec(&report.warnings).context("encoding warnings")?;
+            wasm_encoder::Section::append_to(
+                &wasm_encoder::CustomSection {
+                    name: WARNINGS_SECTION.into(),
+                    data: warnings.into(),
+                },
+                &mut snapshot,
+            );
+        }
         Ok(snapshot)
     }
 }
@@ -222,11 +286,6 @@ fn file_name(name: &str) -> String {
     } else {
         format!("{name}.js")
     }
-}
-
-/// Epoch ticks that cover `timeout` (at least one).
-pub(crate) fn ticks(timeout: Duration) -> u64 {
-    (timeout.as_nanos() / EPOCH_TICK.as_nanos()).max(1) as u64 + 1
 }
 
 fn init_failure(file: &str, store: &Store<CallState>, error: wasmtime::Error) -> CompileError {

@@ -1,11 +1,11 @@
 //! A compiled function and one sandboxed call of it.
 
-use crate::compile::ticks;
+use crate::cancel::CancelToken;
 use crate::fetch::{FetchError, Fetcher};
 use crate::limits::{Limits, MAX_LOG_BYTES};
 use crate::result::{Claims, ErrorKind, FunctionError, LogLevel, LogRecord};
 use crate::runtime::Runtime;
-use crate::sandbox::{CallState, Environ, Exit};
+use crate::sandbox::{self, CallState, Environ, Exit};
 use crate::split::{self, MEMORY_NAME, SNAPSHOT_MODULE};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -34,6 +34,7 @@ struct FunctionInner {
     data_memory: ModuleExport,
     start: ModuleExport,
     imports: Vec<ImportSlot>,
+    warnings: Vec<String>,
 }
 
 /// Where each import of the code module comes from: the data instance's
@@ -121,6 +122,7 @@ impl Runtime {
                 data_memory,
                 start,
                 imports,
+                warnings: parts.warnings,
             }),
         })
     }
@@ -138,25 +140,57 @@ impl Function {
         &self.inner.snapshot
     }
 
+    /// Warnings found when the function was compiled, as
+    /// `FILE:LINE:COL: text` (for now: top-level code that draws random
+    /// values, which the snapshot then fixes for every call).
+    pub fn warnings(&self) -> &[String] {
+        &self.inner.warnings
+    }
+
     /// SHA-256 of the snapshot, hex-encoded.
     pub fn snapshot_hash(&self) -> &str {
         &self.inner.snapshot_hash
     }
 
     /// Runs the function once on `input` in a fresh sandbox; its `fetch`
-    /// calls go to `fetcher`.
+    /// calls go to `fetcher`. `cancel` stops it early.
     pub(crate) fn call(
         &self,
         input: Vec<u8>,
         env: &Arc<Environ>,
         limits: &Limits,
         fetcher: &Arc<dyn Fetcher>,
+        cancel: &CancelToken,
     ) -> StageRun {
         let started = Instant::now();
+        let deadline = started + limits.timeout();
+        let runtime = &self.inner.runtime.inner;
+        let Some(_slot) = runtime
+            .call_slots
+            .acquire(deadline, &|| cancel.is_cancelled())
+        else {
+            let message = if cancel.is_cancelled() {
+                CANCELLED_MESSAGE.to_string()
+            } else {
+                format!(
+                    "no sandbox became free within the function's {} ms timeout ({} calls run at once)",
+                    limits.timeout().as_millis(),
+                    runtime.call_slots.capacity()
+                )
+            };
+            return StageRun {
+                output: StageOutput::Refused(FunctionError::new(ErrorKind::Timeout, message)),
+                duration_us: started.elapsed().as_micros() as u64,
+                fuel: 0,
+                memory_bytes: 0,
+                logs: Vec::new(),
+            };
+        };
         let mut store = Store::new(
-            &self.inner.runtime.inner.engine,
-            CallState::new(input, env.clone(), limits.max_memory_bytes())
-                .with_fetch(fetcher.clone(), started + limits.timeout()),
+            &runtime.engine,
+            CallState::new(input, env.clone(), limits.max_memory_bytes(), deadline)
+                .with_fetch(fetcher.clone())
+                .with_cancel(cancel.clone()),
         );
         store.limiter(|state| state);
         let outcome = self.run_in(&mut store, limits);
@@ -173,14 +207,19 @@ impl Function {
             duration_us,
             fuel,
             memory_bytes,
-            logs: parse_logs(&state.stderr.data, state.stderr.overflowed),
+            // A guest that ran out of memory may have printed the Rust
+            // runtime's allocation-failure text; it is not the function's.
+            logs: parse_logs(
+                &state.stderr.data,
+                state.stderr.overflowed,
+                !state.memory_limit_hit,
+            ),
         }
     }
 
     fn run_in(&self, store: &mut Store<CallState>, limits: &Limits) -> wasmtime::Result<()> {
         store.set_fuel(limits.fuel_budget())?;
-        store.set_epoch_deadline(ticks(limits.timeout()));
-        store.epoch_deadline_trap();
+        sandbox::enforce_deadline(store);
         let inner = &*self.inner;
         let data = inner.data.instantiate(&mut *store)?;
         let Some(Extern::Memory(memory)) = data.get_module_export(&mut *store, &inner.data_memory)
@@ -240,6 +279,9 @@ impl Function {
                     ErrorKind::FuelExhausted,
                     format!("the function used up its fuel ({})", limits.fuel_budget()),
                 ),
+                Some(Trap::Interrupt) if state.cancelled => {
+                    refuse(ErrorKind::Timeout, CANCELLED_MESSAGE.to_string())
+                }
                 Some(Trap::Interrupt) => refuse(
                     ErrorKind::Timeout,
                     format!(
@@ -273,6 +315,10 @@ impl Function {
         parse_output(&state.stdout.data)
     }
 }
+
+/// The error message of a call stopped through its [`CancelToken`].
+const CANCELLED_MESSAGE: &str =
+    "the invocation was cancelled: its caller went away or the server is shutting down";
 
 /// What the guest writes on stdout.
 #[derive(Deserialize)]
@@ -308,7 +354,6 @@ fn guest_may_report(kind: ErrorKind) -> bool {
             | ErrorKind::StackOverflow
             | ErrorKind::InvalidInput
             | ErrorKind::InvalidOutput
-            | ErrorKind::FetchDenied
     )
 }
 
@@ -352,16 +397,21 @@ fn parse_output(stdout: &[u8]) -> StageOutput {
 }
 
 /// Parses the JSON-lines log stream, keeping [`MAX_LOG_BYTES`] of messages
-/// and marking any cut.
-pub(crate) fn parse_logs(raw: &[u8], overflowed: bool) -> Vec<LogRecord> {
+/// and marking any cut. Lines that are not log records (text the engine's
+/// runtime printed) are kept as `info` when `keep_plain_lines`, else dropped.
+pub(crate) fn parse_logs(raw: &[u8], overflowed: bool, keep_plain_lines: bool) -> Vec<LogRecord> {
     let mut logs = Vec::new();
     let mut kept = 0usize;
     let mut truncated = overflowed;
     for line in raw.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let mut record = serde_json::from_slice::<LogRecord>(line).unwrap_or_else(|_| LogRecord {
-            level: LogLevel::Info,
-            message: String::from_utf8_lossy(line).into_owned(),
-        });
+        let mut record = match serde_json::from_slice::<LogRecord>(line) {
+            Ok(record) => record,
+            Err(_) if keep_plain_lines => LogRecord {
+                level: LogLevel::Info,
+                message: String::from_utf8_lossy(line).into_owned(),
+            },
+            Err(_) => continue,
+        };
         if kept + record.message.len() > MAX_LOG_BYTES {
             let mut cut = MAX_LOG_BYTES - kept;
             while !record.message.is_char_boundary(cut) {

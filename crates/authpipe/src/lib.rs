@@ -41,7 +41,9 @@
 //! the network within a [`fetch::FetchPolicy`] allow-list).
 #![deny(missing_docs)]
 
+pub mod bounded;
 mod cache;
+mod cancel;
 mod compile;
 pub mod fetch;
 mod function;
@@ -50,13 +52,15 @@ mod pipeline;
 mod result;
 mod runtime;
 mod sandbox;
+mod slots;
 mod split;
 
+pub use cancel::CancelToken;
 pub use compile::CompileError;
 pub use function::Function;
 pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, FUEL_RANGE, LimitError, Limits,
-    MAX_INPUT_BYTES, MAX_LOG_BYTES, MAX_OUTPUT_BYTES, MEMORY_MB_RANGE, TIMEOUT_MS_RANGE,
+    MAX_INPUT_BYTES, MAX_LOG_BYTES, MAX_OUTPUT_BYTES, MAX_SOURCE_BYTES, MEMORY_MB_RANGE, TIMEOUT_MS_RANGE,
 };
 pub use pipeline::{OnError, Pipeline, Stage};
 pub use result::{

@@ -18,6 +18,8 @@ pub const MEMORY_MB_RANGE: std::ops::RangeInclusive<u32> = 4..=1024;
 
 /// Largest input JSON accepted by one invocation, in bytes (1 MiB).
 pub const MAX_INPUT_BYTES: usize = 1 << 20;
+/// Largest function source accepted, in bytes (4 MiB).
+pub const MAX_SOURCE_BYTES: usize = 4 << 20;
 /// Largest result JSON a function may produce, in bytes (1 MiB).
 pub const MAX_OUTPUT_BYTES: usize = 1 << 20;
 /// Log output kept per stage, in bytes (16 KiB); the rest is replaced by a

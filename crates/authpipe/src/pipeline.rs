@@ -1,5 +1,6 @@
 //! Stages run in order, passing `user`/`context` and accumulating claims.
 
+use crate::cancel::{CancelOnDrop, CancelToken};
 use crate::fetch::{self, Fetcher};
 use crate::function::{Function, StageOutput, StageRun};
 use crate::limits::{Limits, MAX_INPUT_BYTES};
@@ -47,13 +48,33 @@ impl Stage {
 
     /// Runs this stage alone; the result has one entry in `stages`.
     pub fn run_blocking(&self, input: &[u8]) -> InvocationResult {
-        run_stages(std::slice::from_ref(self), input)
+        self.run_blocking_with(input, &CancelToken::new())
     }
 
-    /// [`Stage::run_blocking`] on tokio's blocking pool.
+    /// [`Stage::run_blocking`], stopped early once `cancel` is cancelled.
+    pub fn run_blocking_with(&self, input: &[u8], cancel: &CancelToken) -> InvocationResult {
+        run_stages(std::slice::from_ref(self), input, cancel)
+    }
+
+    /// [`Stage::run_blocking`] on tokio's blocking pool; see
+    /// [`Pipeline::run`].
     pub async fn run(&self, input: Vec<u8>) -> InvocationResult {
+        self.run_with(input, CancelToken::new(), ()).await
+    }
+
+    /// [`Stage::run`] with a cancel token and a value held until the
+    /// sandbox has stopped; see [`Pipeline::run_with`].
+    pub async fn run_with<H: Send + 'static>(
+        &self,
+        input: Vec<u8>,
+        cancel: CancelToken,
+        hold: H,
+    ) -> InvocationResult {
         let stage = self.clone();
-        off_reactor(move || stage.run_blocking(&input)).await
+        off_reactor(cancel, hold, move |cancel| {
+            stage.run_blocking_with(&input, cancel)
+        })
+        .await
     }
 }
 
@@ -78,20 +99,63 @@ impl Pipeline {
     /// timeout, so call this from a thread that may block; async code uses
     /// [`Pipeline::run`].
     pub fn run_blocking(&self, input: &[u8]) -> InvocationResult {
-        run_stages(&self.stages, input)
+        self.run_blocking_with(input, &CancelToken::new())
+    }
+
+    /// [`Pipeline::run_blocking`], stopped early once `cancel` is
+    /// cancelled: the running stage ends with error kind `timeout` within
+    /// about a millisecond and no further stage starts.
+    pub fn run_blocking_with(&self, input: &[u8], cancel: &CancelToken) -> InvocationResult {
+        run_stages(&self.stages, input, cancel)
     }
 
     /// Runs the pipeline on tokio's blocking pool, so the reactor never
-    /// waits on a sandbox.
+    /// waits on a sandbox. Dropping the future (the caller went away) stops
+    /// the sandbox at its next epoch tick.
     pub async fn run(&self, input: Vec<u8>) -> InvocationResult {
+        self.run_with(input, CancelToken::new(), ()).await
+    }
+
+    /// [`Pipeline::run`] that also stops when `cancel` is cancelled, and
+    /// keeps `hold` alive until the sandbox has really stopped — also when
+    /// this future is dropped first. A server passes its admission permit
+    /// as `hold`, so a client that disconnects cannot free its slot while
+    /// its sandbox still runs.
+    pub async fn run_with<H: Send + 'static>(
+        &self,
+        input: Vec<u8>,
+        cancel: CancelToken,
+        hold: H,
+    ) -> InvocationResult {
         let pipeline = self.clone();
-        off_reactor(move || pipeline.run_blocking(&input)).await
+        off_reactor(cancel, hold, move |cancel| {
+            pipeline.run_blocking_with(&input, cancel)
+        })
+        .await
     }
 }
 
-/// Runs `work` on tokio's blocking pool; a panic in it resumes here.
-async fn off_reactor<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(work).await {
+/// Runs `work` on tokio's blocking pool, holding `hold` until it returns;
+/// cancels `cancel` if this future is dropped first. A panic in `work`
+/// resumes here.
+async fn off_reactor<T, H>(
+    cancel: CancelToken,
+    hold: H,
+    work: impl FnOnce(&CancelToken) -> T + Send + 'static,
+) -> T
+where
+    T: Send + 'static,
+    H: Send + 'static,
+{
+    let on_drop = CancelOnDrop::new(cancel.clone());
+    let task = tokio::task::spawn_blocking(move || {
+        let result = work(&cancel);
+        drop(hold);
+        result
+    });
+    let joined = task.await;
+    on_drop.disarm();
+    match joined {
         Ok(result) => result,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
@@ -105,7 +169,7 @@ struct Flow {
     custom_data: Map<String, Value>,
 }
 
-fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
+fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> InvocationResult {
     if input.len() > MAX_INPUT_BYTES {
         return failed_before_start(FunctionError::new(
             ErrorKind::InvalidInput,
@@ -140,7 +204,7 @@ fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
             logs,
         } = stage
             .function
-            .call(stage_input, &stage.env, &stage.limits, &stage.fetch);
+            .call(stage_input, &stage.env, &stage.limits, &stage.fetch, cancel);
         let name = stage.function.name().to_string();
         let (outcome, error) = match output {
             StageOutput::Allow {
@@ -177,7 +241,9 @@ fn run_stages(stages: &[Stage], input: &[u8]) -> InvocationResult {
             error: error.clone(),
         });
         if let Some(error) = error {
-            let skip = outcome == Outcome::Error && stage.on_error == OnError::Skip;
+            let skip = outcome == Outcome::Error
+                && stage.on_error == OnError::Skip
+                && !cancel.is_cancelled();
             if !skip {
                 refusal = Some((outcome, error));
                 break;

@@ -3,6 +3,7 @@
 
 use crate::cache::ModuleCache;
 use crate::sandbox::{self, CallState};
+use crate::slots::SlotGate;
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -14,11 +15,25 @@ use wasmtime::{
 /// The engine module: QuickJS plus the prelude, built from `guest/`.
 pub(crate) static ENGINE_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/engine.wasm"));
 
-/// Period of the epoch ticker; wall-clock limits are this precise.
+/// Period of the epoch ticker. At every tick a running sandbox compares the
+/// monotonic clock with its deadline and checks its [`crate::CancelToken`],
+/// so wall-clock limits hold to about this precision however late the
+/// ticker runs.
 pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Default number of invocations that may run at the same time.
 pub const DEFAULT_MAX_CONCURRENT_CALLS: u32 = 256;
+
+/// Compiles (snapshots) that may run at the same time; more wait. Each
+/// holds one instance of the engine while the function's top-level code
+/// runs. They have their own slots so that compiling never takes room from
+/// invocations.
+pub(crate) const COMPILE_SLOTS: u32 = 4;
+
+/// Idle pool slots kept warm (their memory resident, for fast reuse); the
+/// memory of further idle slots is returned to the operating system, so a
+/// burst of calls does not leave the process large.
+const MAX_WARM_SLOTS: u32 = 32;
 
 /// Largest linear memory any function may be given (the top of the
 /// `memory_mb` range).
@@ -65,7 +80,8 @@ impl RuntimeConfig {
     }
 
     /// How many invocations may run at once (default 256). Memory for this
-    /// many sandboxes is reserved (virtually) up front.
+    /// many sandboxes is reserved (virtually) up front; a call beyond it
+    /// waits for a free sandbox (up to its own timeout) instead of failing.
     pub fn max_concurrent_calls(&mut self, calls: u32) -> &mut Self {
         self.max_concurrent_calls = calls.max(1);
         self
@@ -86,6 +102,10 @@ pub(crate) struct RuntimeInner {
     pub modules: ModuleCache,
     /// The engine module instrumented for wasmtime-wizer, compiled lazily.
     pub instrumented: OnceLock<Arc<crate::compile::Instrumented>>,
+    /// Admission of invocations to the instance pool.
+    pub call_slots: SlotGate,
+    /// Admission of compiles to the instance pool.
+    pub compile_slots: SlotGate,
 }
 
 impl Runtime {
@@ -108,6 +128,8 @@ impl Runtime {
                 engine,
                 linker,
                 instrumented: OnceLock::new(),
+                call_slots: SlotGate::new(config.max_concurrent_calls as usize),
+                compile_slots: SlotGate::new(COMPILE_SLOTS as usize),
             }),
         })
     }
@@ -127,11 +149,14 @@ impl Runtime {
 
 fn wasmtime_config(config: &RuntimeConfig) -> Result<Config> {
     let mut pool = PoolingAllocationConfig::new();
+    // Each call instantiates a data module (the memory) and a code module;
+    // each compile one instance of the engine. The slot gates admit no more
+    // than this, so an instantiation never fails for want of room.
     let calls = config.max_concurrent_calls;
-    // Each call instantiates a data module (the memory) and a code module.
-    pool.total_core_instances(calls * 2 + 8)
-        .total_memories(calls + 4)
-        .total_tables(calls + 4)
+    pool.total_core_instances(calls * 2 + COMPILE_SLOTS)
+        .total_memories(calls + COMPILE_SLOTS)
+        .total_tables(calls + COMPILE_SLOTS)
+        .max_unused_warm_slots(MAX_WARM_SLOTS)
         .total_component_instances(0)
         .max_memory_size(MAX_MEMORY_BYTES)
         .table_elements(32_768)
@@ -173,6 +198,19 @@ fn spawn_epoch_ticker(engine: &Engine) -> Result<()> {
         })
         .context("failed to start the epoch ticker thread")?;
     Ok(())
+}
+
+impl Runtime {
+    /// How many invocations run now (for metrics).
+    pub fn calls_in_flight(&self) -> usize {
+        self.inner.call_slots.in_use()
+    }
+
+    /// How many invocations may run at once
+    /// ([`RuntimeConfig::max_concurrent_calls`]).
+    pub fn max_concurrent_calls(&self) -> usize {
+        self.inner.call_slots.capacity()
+    }
 }
 
 impl RuntimeInner {

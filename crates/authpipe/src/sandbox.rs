@@ -15,12 +15,13 @@
 //! Under a stock WASI host that descriptor does not exist, so `fetch`
 //! rejects there and everything else still runs.
 
+use crate::cancel::CancelToken;
 use crate::fetch::{FetchError, FetchRequest, Fetcher};
 use crate::limits::{MAX_LOG_BYTES, MAX_OUTPUT_BYTES};
 use anyhow::{Result, bail};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use wasmtime::{Caller, Linker, Memory, ResourceLimiter, Trap};
+use wasmtime::{Caller, Linker, Memory, ResourceLimiter, Store, Trap, UpdateDeadline};
 
 /// WASI module name.
 pub(crate) const WASI_MODULE: &str = "wasi_snapshot_preview1";
@@ -128,6 +129,12 @@ pub(crate) struct CallState {
     /// Set when the guest asked for more memory than its limit.
     pub memory_limit_hit: bool,
     fetch: Option<FetchChannel>,
+    /// When the call must end (monotonic clock).
+    deadline: Instant,
+    /// Stops the call early when its caller is gone.
+    cancel: Option<CancelToken>,
+    /// Set when the call was stopped because `cancel` was cancelled.
+    pub cancelled: bool,
 }
 
 /// The host end of `fetch` for one call.
@@ -141,7 +148,13 @@ struct FetchChannel {
 }
 
 impl CallState {
-    pub fn new(stdin: Vec<u8>, environ: Arc<Environ>, max_memory_bytes: u64) -> Self {
+    /// State for one call that must end by `deadline`.
+    pub fn new(
+        stdin: Vec<u8>,
+        environ: Arc<Environ>,
+        max_memory_bytes: u64,
+        deadline: Instant,
+    ) -> Self {
         Self {
             stdin,
             stdin_pos: 0,
@@ -152,19 +165,49 @@ impl CallState {
             max_memory_bytes,
             memory_limit_hit: false,
             fetch: None,
+            deadline,
+            cancel: None,
+            cancelled: false,
         }
     }
 
-    /// Lets the guest `fetch` through `fetcher` until `deadline`.
-    pub fn with_fetch(mut self, fetcher: Arc<dyn Fetcher>, deadline: Instant) -> Self {
+    /// Lets `cancel` stop the call early.
+    pub fn with_cancel(mut self, cancel: CancelToken) -> Self {
+        self.cancel = Some(cancel);
+        self
+    }
+
+    /// Lets the guest `fetch` through `fetcher` until the call's deadline.
+    pub fn with_fetch(mut self, fetcher: Arc<dyn Fetcher>) -> Self {
         self.fetch = Some(FetchChannel {
             fetcher,
-            deadline,
+            deadline: self.deadline,
             response: Vec::new(),
             read: 0,
         });
         self
     }
+}
+
+/// Makes `store` trap with [`Trap::Interrupt`] at its call's deadline, or
+/// as soon as its cancel token is cancelled.
+///
+/// The epoch ticker only says when to look; the deadline itself is compared
+/// with the monotonic clock at every tick, so a late or starved ticker
+/// cannot stretch a limit.
+pub(crate) fn enforce_deadline(store: &mut Store<CallState>) {
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut context| {
+        let state = context.data_mut();
+        if state.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            state.cancelled = true;
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        if Instant::now() >= state.deadline {
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        Ok(UpdateDeadline::Continue(1))
+    });
 }
 
 impl ResourceLimiter for CallState {

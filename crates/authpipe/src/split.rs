@@ -23,6 +23,7 @@
 //! Each call instantiates the data module, then the code module on its
 //! memory. The snapshot file itself stays one self-contained module.
 
+use crate::compile::WARNINGS_SECTION;
 use anyhow::{Context, Result, bail, ensure};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
@@ -42,6 +43,8 @@ pub(crate) struct SplitModule {
     pub code: Vec<u8>,
     /// The memory with the snapshot's contents.
     pub data: Vec<u8>,
+    /// The compile warnings the snapshot carries.
+    pub warnings: Vec<String>,
 }
 
 /// Splits `snapshot` into its code and data modules.
@@ -84,6 +87,7 @@ pub(crate) fn split(snapshot: &[u8]) -> Result<SplitModule> {
                     code.section(&section);
                 }
             }
+            Payload::CustomSection(reader) if reader.name() == WARNINGS_SECTION => {}
             other => {
                 if let Some((id, range)) = other.as_section() {
                     code.section(&RawSection {
@@ -123,6 +127,7 @@ pub(crate) fn split(snapshot: &[u8]) -> Result<SplitModule> {
     Ok(SplitModule {
         code: code.finish(),
         data: data.finish(),
+        warnings: parts.warnings,
     })
 }
 
@@ -142,6 +147,8 @@ struct Parts {
     passive: Vec<Vec<u8>>,
     /// Active segments are the snapshot's memory contents.
     active: DataSection,
+    /// Compile warnings from the [`WARNINGS_SECTION`].
+    warnings: Vec<String>,
 }
 
 fn scan(snapshot: &[u8]) -> Result<Parts> {
@@ -151,6 +158,7 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
     let mut types = None;
     let mut functions = Vec::new();
     let mut has_imports = false;
+    let mut warnings = Vec::new();
     for payload in Parser::new(0).parse_all(snapshot) {
         match payload.context("the snapshot is not a valid WebAssembly module")? {
             Payload::TypeSection(reader) => types = Some(reader.range()),
@@ -201,6 +209,10 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
                     }
                 }
             }
+            Payload::CustomSection(reader) if reader.name() == WARNINGS_SECTION => {
+                warnings = serde_json::from_slice(reader.data())
+                    .context("the snapshot's warnings section is not a JSON list of strings")?;
+            }
             _ => {}
         }
     }
@@ -215,6 +227,7 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
             .context("the module defines no memory; it is not an authpipe snapshot")?,
         passive,
         active,
+        warnings,
     })
 }
 
