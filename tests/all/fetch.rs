@@ -135,7 +135,7 @@ fn network_failures_reject_and_name_only_the_origin() {
 fn a_url_outside_the_allow_list_is_fetch_denied_even_when_caught() {
     let hello_only = vec![server().url("/hello")];
     // The query is left out of the message: webhook tokens live there.
-    let target = format!("{}?…", server().url("/json"));
+    let target = server().url("/json");
     let result = run_fetching(
         r#"async function pipe(user, context, callback) {
             try { await fetch(env.BASE + '/json?denied-test'); } catch (err) { user.caught = String(err); }
@@ -148,6 +148,10 @@ fn a_url_outside_the_allow_list_is_fetch_denied_even_when_caught() {
     let (kind, message) = error_of(&result);
     assert_eq!(kind, ErrorKind::FetchDenied);
     assert!(message.contains(&target), "names the URL: {message}");
+    assert!(
+        !message.contains("denied-test") && !message.contains('?'),
+        "no query in the message: {message}"
+    );
     assert!(message.contains("no [fetch] allow entry"), "{message}");
     assert!(
         !server()

@@ -1,7 +1,7 @@
 //! Turning command-line arguments into a runtime and functions.
 
 use crate::CacheArgs;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use authpipe::{CompileError, Function, Runtime, RuntimeConfig};
 use std::path::Path;
 use std::process::ExitCode;
@@ -9,6 +9,7 @@ use std::process::ExitCode;
 /// Runtime settings: the on-disk cache unless disabled.
 pub fn runtime_config(cache: &CacheArgs) -> RuntimeConfig {
     let mut config = RuntimeConfig::default();
+    config.cache_max_bytes(cache.cache_max_bytes);
     let dir = cache
         .cache_dir
         .clone()
@@ -40,10 +41,19 @@ pub fn function_name(path: &Path) -> String {
         .unwrap_or(stem)
 }
 
-/// Reads a JavaScript source file.
+/// Largest compiled function (`.wasm`) accepted, in bytes.
+const MAX_SNAPSHOT_BYTES: usize = 256 << 20;
+
+/// Reads a JavaScript source file (at most [`authpipe::MAX_SOURCE_BYTES`]).
 pub fn read_source(path: &Path) -> Result<String> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
+    Ok(authpipe::bounded::read_source_file(path)?)
+}
+
+/// Prints a function's compile warnings on stderr.
+pub fn print_warnings(function: &Function) {
+    for warning in function.warnings() {
+        eprintln!("warning: {warning}");
+    }
 }
 
 /// Prints a compile error as `FILE:LINE:COL: message` and returns the exit
@@ -73,12 +83,22 @@ pub fn report_compile_error(path: &Path, error: CompileError) -> ExitCode {
 pub fn function(runtime: &Runtime, path: &Path) -> Result<Result<Function, ExitCode>> {
     let name = function_name(path);
     if path.extension().is_some_and(|e| e == "wasm") {
-        let snapshot =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let snapshot = authpipe::bounded::read_file_capped(path, MAX_SNAPSHOT_BYTES)?;
         return Ok(Ok(runtime.load(&name, &snapshot)?));
     }
     let source = read_source(path)?;
-    Ok(runtime
-        .compile(&name, &source)
-        .map_err(|error| report_compile_error(path, error)))
+    let compiled = runtime
+        .compile_as(&name, &display_name(path), &source)
+        .map_err(|error| report_compile_error(path, error));
+    if let Ok(function) = &compiled {
+        print_warnings(function);
+    }
+    Ok(compiled)
+}
+
+/// The file name error positions and stack traces show for `path`.
+pub fn display_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
 }

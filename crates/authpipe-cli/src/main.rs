@@ -11,7 +11,7 @@ use anyhow::{Context, Result, bail};
 use authpipe::fetch::{FetchPolicy, HttpFetcher};
 use authpipe::{Environ, Limits, Stage};
 use clap::{Args, Parser, Subcommand};
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,6 +35,43 @@ struct CacheArgs {
     /// Do not read or write the on-disk cache of compiled code.
     #[arg(long, global = true, env = "AUTHPIPE_NO_CACHE")]
     no_cache: bool,
+    /// Size cap of the on-disk cache, in bytes (suffixes K, M, G); the least
+    /// recently used entries are removed beyond it.
+    #[arg(long, global = true, env = "AUTHPIPE_CACHE_MAX_BYTES", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    cache_max_bytes: u64,
+}
+
+/// Parses `1048576`, `512K`, `64M` or `1G`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return Err(format!("{text:?}: expected a size like 1048576, 512K, 64M or 1G")),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .ok_or_else(|| format!("{text:?}: expected a size like 1048576, 512K, 64M or 1G"))
+}
+
+#[derive(Subcommand)]
+enum CacheCommand {
+    /// Remove cached compiled code and snapshots, least recently used
+    /// first, until the cache is within --cache-max-bytes (or empty with
+    /// --all).
+    Prune {
+        /// Remove every entry.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -63,7 +100,9 @@ enum Command {
     /// POST /v1/pipelines/{trigger}, POST /v1/functions/{name}/invoke,
     /// GET /v1/functions, GET /healthz, GET /metrics, POST /v1/admin/reload.
     /// SIGHUP reloads the configuration; SIGINT/SIGTERM shut down gracefully.
-    /// Logs go to stderr (filter with AUTHPIPE_LOG, e.g. `warn`).
+    /// Logs go to stderr, one line per invocation: filter with AUTHPIPE_LOG
+    /// (e.g. `warn`, or `info,authpipe::function=debug`), and set
+    /// AUTHPIPE_LOG_FORMAT=json for JSON lines.
     Serve {
         /// The configuration file.
         #[arg(long, short, default_value = "authpipe.toml", env = "AUTHPIPE_CONFIG")]
@@ -97,6 +136,11 @@ enum Command {
     },
     /// List the bundled templates with their titles.
     Templates,
+    /// Manage the on-disk cache of compiled functions.
+    Cache {
+        #[command(subcommand)]
+        command: CacheCommand,
+    },
     /// Measure per-invocation latency, throughput and fuel of one function.
     ///
     /// Every call runs on a fresh instance; compile time is measured
@@ -140,6 +184,9 @@ struct CallArgs {
     allow_fetch: Vec<String>,
 }
 
+/// Largest `--input` accepted: the input limit of an invocation.
+const MAX_INPUT_FILE_BYTES: usize = authpipe::MAX_INPUT_BYTES;
+
 fn parse_env(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((key, value)) if !key.is_empty() => Ok((key.to_string(), value.to_string())),
@@ -164,10 +211,10 @@ impl CallArgs {
             limits: self.limits()?,
             ..Stage::new(function)
         };
-        if !self.allow_fetch.is_empty() {
-            let policy = FetchPolicy::new(&self.allow_fetch)?;
-            stage.fetch = Arc::new(HttpFetcher::new(policy));
-        }
+        // Always through a policy, even an empty one, so that refusals name
+        // the flag that would allow the URL.
+        let policy = FetchPolicy::new(&self.allow_fetch)?.with_entry_name("--allow-fetch pattern");
+        stage.fetch = Arc::new(HttpFetcher::new(policy));
         Ok(stage)
     }
 
@@ -182,22 +229,23 @@ impl CallArgs {
         Ok(fixture::input_of(&raw).unwrap_or(raw))
     }
 
+    /// The input file or stdin, at most [`MAX_INPUT_FILE_BYTES`].
     fn read_raw_input(&self) -> Result<Vec<u8>> {
         match self.input.as_deref() {
-            Some(path) if path != Path::new("-") => {
-                std::fs::read(path).with_context(|| format!("cannot read input {}", path.display()))
-            }
+            Some(path) if path != Path::new("-") => Ok(authpipe::bounded::read_file_capped(
+                path,
+                MAX_INPUT_FILE_BYTES,
+            )?),
             _ => {
                 let stdin = std::io::stdin();
                 if self.input.is_none() && stdin.is_terminal() {
                     bail!("no input: pass --input FILE, or pipe the input JSON into stdin");
                 }
-                let mut input = Vec::new();
-                stdin
-                    .lock()
-                    .read_to_end(&mut input)
-                    .context("cannot read stdin")?;
-                Ok(input)
+                Ok(authpipe::bounded::read_capped(
+                    stdin.lock(),
+                    MAX_INPUT_FILE_BYTES,
+                    "the input on stdin",
+                )?)
             }
         }
     }
@@ -225,21 +273,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             templates::new(&template, dir.as_deref())?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Cache {
+            command: CacheCommand::Prune { all },
+        } => return prune_cache(&cli.cache, all),
         _ => {}
     }
     let runtime = load::runtime(&cli.cache)?;
     match cli.command {
-        Command::Serve { .. } | Command::Templates | Command::New { .. } => {
+        Command::Serve { .. }
+        | Command::Templates
+        | Command::New { .. }
+        | Command::Cache { .. } => {
             unreachable!("handled above")
         }
         Command::Test { config, filter } => testing::run(&runtime, &config, filter.as_deref()),
         Command::CompileFunction { source, output } => {
             let output = output.unwrap_or_else(|| source.with_extension("wasm"));
             let text = load::read_source(&source)?;
-            let snapshot = match runtime.snapshot(&load::function_name(&source), &text) {
+            let snapshot = match runtime.snapshot_as(&load::display_name(&source), &text) {
                 Ok(snapshot) => snapshot,
                 Err(error) => return Ok(load::report_compile_error(&source, error)),
             };
+            load::print_warnings(&runtime.load(&load::function_name(&source), &snapshot)?);
             std::fs::write(&output, snapshot)
                 .with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!("compiled {} -> {}", source.display(), output.display());
@@ -268,28 +323,61 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+fn prune_cache(cache: &CacheArgs, all: bool) -> Result<ExitCode> {
+    let dir = cache
+        .cache_dir
+        .clone()
+        .or_else(authpipe::RuntimeConfig::default_cache_dir)
+        .context("no cache directory: set --cache-dir or AUTHPIPE_CACHE_DIR")?;
+    let limit = if all { 0 } else { cache.cache_max_bytes };
+    let stats = authpipe::prune_cache(&dir, limit, None)?;
+    println!(
+        "{}: removed {} entries ({} bytes); {} entries ({} bytes) kept",
+        dir.display(),
+        stats.removed_files,
+        stats.removed_bytes,
+        stats.kept_files,
+        stats.kept_bytes
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(
     cache: &CacheArgs,
     config_path: PathBuf,
     listen: Option<std::net::SocketAddr>,
 ) -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AUTHPIPE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AUTHPIPE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let format = std::env::var("AUTHPIPE_LOG_FORMAT").unwrap_or_default();
+    match format.as_str() {
+        "json" => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        "" | "text" => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .init(),
+        other => bail!("AUTHPIPE_LOG_FORMAT={other:?}: expected \"text\" or \"json\""),
+    }
     let options = authpipe_server::ServeOptions {
         config_path,
         listen,
         runtime: load::runtime_config(cache),
     };
-    tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the tokio runtime")?
-        .block_on(authpipe_server::serve(options))?;
+        .context("cannot start the tokio runtime")?;
+    let served = runtime.block_on(authpipe_server::serve(options));
+    // Cancelled sandboxes stop within a millisecond; one blocked in a
+    // `fetch` stops at its request's deadline. Do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    served?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use crate::fixture::{self, Fixture};
 use crate::replay::Replay;
 use anyhow::{Context, Result};
 use authpipe::{Environ, Function, Runtime, Stage};
-use authpipe_server::config::{Config, FunctionConfig, Trigger};
+use authpipe_server::config::{Config, FunctionConfig, Purpose, Trigger};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,12 +21,16 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
     // Secrets are not needed offline: an unset `from_env` variable reads as
     // empty, and fixtures supply the values they depend on.
     let unset = RefCell::new(Vec::new());
-    let config = Config::load(config_path, &|name| {
-        std::env::var(name).ok().or_else(|| {
-            unset.borrow_mut().push(name.to_string());
-            Some(String::new())
-        })
-    })?;
+    let config = Config::load_for(
+        config_path,
+        &|name| {
+            std::env::var(name).ok().or_else(|| {
+                unset.borrow_mut().push(name.to_string());
+                Some(String::new())
+            })
+        },
+        Purpose::Offline,
+    )?;
     for name in unset.borrow().iter() {
         println!(
             "note: ${name} is not set; env values taken from it are empty unless a fixture sets them"
@@ -57,7 +61,12 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
             }
             continue;
         }
-        let compiled = runtime.compile(&function.name, &function.source);
+        let compiled = runtime.compile_as(&function.name, &function.source_file, &function.source);
+        if let Ok(compiled) = &compiled {
+            for warning in compiled.warnings() {
+                println!("warning: {}: {warning}", function.name);
+            }
+        }
         for file in files {
             let name = case_name(function, &file);
             let started = Instant::now();
@@ -208,8 +217,10 @@ fn run_case(
 }
 
 fn read_fixture(file: &Path) -> Result<Fixture, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("{}: cannot read: {e}", file.display()))?;
+    let bytes = authpipe::bounded::read_file_capped(file, authpipe::MAX_SOURCE_BYTES)
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| format!("{}: the fixture is not UTF-8 text", file.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         format!(
             "{}:{}:{}: not a valid fixture: {e}",

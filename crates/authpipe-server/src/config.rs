@@ -27,6 +27,26 @@ pub const DEFAULT_MAX_ASYNC_QUEUE: usize = 1024;
 pub const ASYNC_CONCURRENCY: usize = 16;
 /// Default grace period for async invocations at shutdown.
 pub const DEFAULT_ASYNC_GRACE: Duration = Duration::from_secs(5);
+/// Default time a client has to send a request's head, from its first byte
+/// (nginx's `client_header_timeout` is 60 s; a pipeline request is small).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time a client has to send a request's body, after its head.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default time an open connection may stay silent between requests
+/// (nginx's `keepalive_timeout` is 75 s).
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default number of open client connections; more are answered 503 and
+/// closed.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Default memory, in bytes, that request bodies larger than
+/// [`SMALL_BODY_BYTES`] may take together while they are received.
+pub const DEFAULT_MAX_BODY_BYTES_IN_FLIGHT: usize = 64 << 20;
+/// Bodies up to this size are always accepted (their total is bounded by
+/// the connection cap); larger ones draw on `max_body_bytes_in_flight`.
+pub const SMALL_BODY_BYTES: usize = 64 << 10;
+/// Default time shutdown waits for requests in progress before cancelling
+/// their sandboxes.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A trigger: the point in the authentication flow a pipeline runs at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -100,13 +120,33 @@ pub struct ConfigError {
 }
 
 /// The `[server]` table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ServerConfig {
     /// Where the HTTP API listens.
     pub listen: SocketAddr,
-    /// Name of the environment variable holding the API token; when it is
-    /// set and non-empty, requests need `Authorization: Bearer <token>`.
+    /// Name of the environment variable holding the API token.
     pub api_token_env: Option<String>,
+    /// The API token read from `api_token_env` (requests then need
+    /// `Authorization: Bearer <token>`); never printed.
+    pub api_token: Option<String>,
+    /// `/metrics` requires the API token too.
+    pub metrics_auth: bool,
+    /// Serve `/metrics` (and `/healthz`) on this separate address as well,
+    /// e.g. one only the monitoring network reaches.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Time to receive a request's head, from its first byte.
+    pub header_timeout: Duration,
+    /// Time to receive a request's body, after its head.
+    pub body_timeout: Duration,
+    /// Time a connection may stay silent between requests.
+    pub idle_timeout: Duration,
+    /// Open connections at most; more are answered 503 and closed.
+    pub max_connections: usize,
+    /// Memory that large request bodies may take together while being
+    /// received; beyond it they are answered 503.
+    pub max_body_bytes_in_flight: usize,
+    /// How long shutdown waits for requests in progress.
+    pub shutdown_grace: Duration,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Invocations served at once before answering 503.
@@ -117,11 +157,27 @@ pub struct ServerConfig {
     pub async_grace: Duration,
 }
 
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("api_token_env", &self.api_token_env)
+            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("metrics_auth", &self.metrics_auth)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One `[[function]]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FunctionConfig {
     /// Unique name.
     pub name: String,
+    /// The source's path as written (`functions/f.js`): the file name
+    /// that error positions and stack traces show.
+    pub source_file: String,
     /// Path of the source, resolved against the config file's directory.
     pub source_path: PathBuf,
     /// The JavaScript source.
@@ -178,10 +234,19 @@ struct RawConfig {
 struct RawServer {
     listen: Option<Spanned<String>>,
     api_token_env: Option<Spanned<String>>,
+    #[serde(default)]
+    metrics_auth: bool,
+    metrics_listen: Option<Spanned<String>>,
     max_body_bytes: Option<Spanned<i64>>,
     max_concurrent_invocations: Option<Spanned<i64>>,
     max_async_queue: Option<Spanned<i64>>,
     async_grace_ms: Option<Spanned<i64>>,
+    header_timeout_ms: Option<Spanned<i64>>,
+    body_timeout_ms: Option<Spanned<i64>>,
+    idle_timeout_ms: Option<Spanned<i64>>,
+    max_connections: Option<Spanned<i64>>,
+    max_body_bytes_in_flight: Option<Spanned<i64>>,
+    shutdown_grace_ms: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -255,6 +320,13 @@ impl Locator<'_> {
         self.at(value.span().start, message)
     }
 
+    /// The text of `value` as written in the file.
+    fn text_of<T>(&self, value: &Spanned<T>) -> String {
+        self.text
+            .get(value.span())
+            .map_or_else(String::new, |t| t.trim().to_string())
+    }
+
     fn line_of<T>(&self, value: &Spanned<T>) -> usize {
         self.text[..value.span().start.min(self.text.len())]
             .matches('\n')
@@ -263,29 +335,64 @@ impl Locator<'_> {
     }
 }
 
+/// What a configuration is loaded for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Serving it: the API token named by `api_token_env` must be set.
+    Serve,
+    /// Running its fixtures offline: the API token is not needed.
+    Offline,
+}
+
 impl Config {
-    /// Reads and validates the configuration at `path`, loading every
-    /// function's source. `lookup_env` resolves `from_env` secrets and the
-    /// API token (normally `std::env::var`).
+    /// Reads and validates the configuration at `path` for serving, loading
+    /// every function's source. `lookup_env` resolves `from_env` secrets and
+    /// the API token (normally `std::env::var`).
     pub fn load(
         path: &Path,
         lookup_env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        Config::load_for(path, lookup_env, Purpose::Serve)
+    }
+
+    /// [`Config::load`] for `purpose`.
+    pub fn load_for(
+        path: &Path,
+        lookup_env: &dyn Fn(&str) -> Option<String>,
+        purpose: Purpose,
+    ) -> Result<Config, ConfigError> {
+        let bytes = authpipe::bounded::read_file_capped(path, authpipe::MAX_SOURCE_BYTES)
+            .map_err(|e| ConfigError {
+                file: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: format!("cannot read the configuration: {e}"),
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| ConfigError {
             file: path.to_path_buf(),
             line: 1,
             column: 1,
-            message: format!("cannot read the configuration: {e}"),
+            message: "the configuration is not UTF-8 text".into(),
         })?;
-        Config::parse(path, &text, lookup_env)
+        Config::parse_for(path, &text, lookup_env, purpose)
     }
 
-    /// Validates configuration `text` as if read from `path` (relative
-    /// source paths resolve against its directory).
+    /// Validates configuration `text` for serving, as if read from `path`
+    /// (relative source paths resolve against its directory).
     pub fn parse(
         path: &Path,
         text: &str,
         lookup_env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        Config::parse_for(path, text, lookup_env, Purpose::Serve)
+    }
+
+    /// [`Config::parse`] for `purpose`.
+    pub fn parse_for(
+        path: &Path,
+        text: &str,
+        lookup_env: &dyn Fn(&str) -> Option<String>,
+        purpose: Purpose,
     ) -> Result<Config, ConfigError> {
         let at = Locator { file: path, text };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
@@ -295,7 +402,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
         Ok(Config {
             path: path.to_path_buf(),
-            server: server(&at, raw.server)?,
+            server: server(&at, raw.server, lookup_env, purpose)?,
             env: environment(&at, raw.env, lookup_env)?,
             fetch: fetch_policy(&at, raw.fetch)?,
             functions: functions(&at, base, raw.functions)?,
@@ -303,18 +410,31 @@ impl Config {
     }
 }
 
-fn server(at: &Locator<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError> {
+fn address(at: &Locator<'_>, name: &str, value: &Spanned<String>) -> Result<SocketAddr, ConfigError> {
+    value.get_ref().parse().map_err(|_| {
+        at.span(
+            value,
+            format!(
+                "{name} = {:?} is not an address like \"127.0.0.1:8080\"",
+                value.get_ref()
+            ),
+        )
+    })
+}
+
+fn server(
+    at: &Locator<'_>,
+    raw: RawServer,
+    lookup_env: &dyn Fn(&str) -> Option<String>,
+    purpose: Purpose,
+) -> Result<ServerConfig, ConfigError> {
     let listen = match &raw.listen {
         None => DEFAULT_LISTEN.parse().expect("valid default"),
-        Some(value) => value.get_ref().parse().map_err(|_| {
-            at.span(
-                value,
-                format!(
-                    "listen = {:?} is not an address like \"127.0.0.1:8080\"",
-                    value.get_ref()
-                ),
-            )
-        })?,
+        Some(value) => address(at, "listen", value)?,
+    };
+    let metrics_listen = match &raw.metrics_listen {
+        None => None,
+        Some(value) => Some(address(at, "metrics_listen", value)?),
     };
     let count = |value: &Option<Spanned<i64>>,
                  name: &str,
@@ -328,20 +448,57 @@ fn server(at: &Locator<'_>, raw: RawServer) -> Result<ServerConfig, ConfigError>
                 v,
                 format!(
                     "{name} = {} is out of range: expected 1..={max}",
-                    v.get_ref()
+                    at.text_of(v)
                 ),
             )),
         }
     };
-    let api_token_env = match raw.api_token_env {
+    // Fail closed: naming a token variable that holds no token is an error,
+    // never a silent "no auth".
+    let (api_token_env, api_token) = match raw.api_token_env {
+        None => (None, None),
         Some(name) if name.get_ref().is_empty() => {
             return Err(at.span(&name, "api_token_env must name a variable"));
         }
-        other => other.map(Spanned::into_inner),
+        Some(name) if purpose == Purpose::Offline => (Some(name.into_inner()), None),
+        Some(name) => match lookup_env(name.get_ref()).filter(|v| !v.is_empty()) {
+            Some(token) => (Some(name.into_inner()), Some(token)),
+            None => {
+                return Err(at.span(
+                    &name,
+                    format!(
+                        "api_token_env = {:?}, but that environment variable is not set or empty: \
+                         set it to the API token, or remove api_token_env to serve without auth",
+                        name.get_ref()
+                    ),
+                ));
+            }
+        },
+    };
+    if raw.metrics_auth && api_token_env.is_none() {
+        let span = raw.metrics_listen.as_ref().map_or(0, |v| v.span().start);
+        return Err(at.at(span, "metrics_auth = true needs api_token_env (the token it requires)"));
+    }
+    let millis = |value: &Option<Spanned<i64>>, name: &str, default: Duration, max: i64| {
+        count(value, name, default.as_millis() as usize, max).map(|ms| Duration::from_millis(ms as u64))
     };
     Ok(ServerConfig {
         listen,
         api_token_env,
+        api_token,
+        metrics_auth: raw.metrics_auth,
+        metrics_listen,
+        header_timeout: millis(&raw.header_timeout_ms, "header_timeout_ms", DEFAULT_HEADER_TIMEOUT, 3_600_000)?,
+        body_timeout: millis(&raw.body_timeout_ms, "body_timeout_ms", DEFAULT_BODY_TIMEOUT, 3_600_000)?,
+        idle_timeout: millis(&raw.idle_timeout_ms, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT, 3_600_000)?,
+        max_connections: count(&raw.max_connections, "max_connections", DEFAULT_MAX_CONNECTIONS, 1_000_000)?,
+        max_body_bytes_in_flight: count(
+            &raw.max_body_bytes_in_flight,
+            "max_body_bytes_in_flight",
+            DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
+            1 << 40,
+        )?,
+        shutdown_grace: millis(&raw.shutdown_grace_ms, "shutdown_grace_ms", DEFAULT_SHUTDOWN_GRACE, 600_000)?,
         max_body_bytes: count(
             &raw.max_body_bytes,
             "max_body_bytes",
@@ -432,16 +589,30 @@ fn fetch_policy(at: &Locator<'_>, raw: RawFetch) -> Result<FetchPolicy, ConfigEr
     })
 }
 
+/// Applies a limit with `set`; an out-of-range value is reported as written
+/// (`timeout_ms = -5`, not a converted value).
 fn limit<T>(
     at: &Locator<'_>,
+    name: &str,
     value: &Option<Spanned<i64>>,
     set: impl FnOnce(u64) -> Result<T, authpipe::LimitError>,
 ) -> Result<(), ConfigError> {
-    if let Some(value) = value {
-        let n = u64::try_from(*value.get_ref()).unwrap_or(0);
-        set(n).map_err(|e| at.span(value, e.to_string()))?;
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let written = at.text_of(value);
+    let result = u64::try_from(*value.get_ref())
+        .map_err(|_| None)
+        .and_then(|n| set(n).map(|_| ()).map_err(Some));
+    match result {
+        Ok(()) => Ok(()),
+        Err(error) => {
+            let expected = error
+                .map(|e| format!("expected {}..={}", e.min, e.max))
+                .unwrap_or_else(|| "expected a positive number".into());
+            Err(at.span(value, format!("{name} = {written} is out of range: {expected}")))
+        }
     }
-    Ok(())
 }
 
 fn functions(
@@ -489,10 +660,10 @@ fn functions(
             }
         }
         let mut limits = Limits::default();
-        limit(at, &f.timeout_ms, |n| limits.timeout_ms(n).map(|_| ()))?;
-        limit(at, &f.fuel, |n| limits.fuel(n).map(|_| ()))?;
-        limit(at, &f.memory_mb, |n| {
-            limits.memory_mb(u32::try_from(n).unwrap_or(0)).map(|_| ())
+        limit(at, "timeout_ms", &f.timeout_ms, |n| limits.timeout_ms(n).map(|_| ()))?;
+        limit(at, "fuel", &f.fuel, |n| limits.fuel(n).map(|_| ()))?;
+        limit(at, "memory_mb", &f.memory_mb, |n| {
+            limits.memory_mb(u32::try_from(n).unwrap_or(u32::MAX)).map(|_| ())
         })?;
         let on_error = match f.on_error.as_ref().map(|v| v.get_ref().as_str()) {
             None | Some("deny") => OnError::Deny,
@@ -506,15 +677,8 @@ fn functions(
             }
         };
         let source_path = base.join(f.source.get_ref());
-        let source = std::fs::read_to_string(&source_path).map_err(|e| {
-            at.span(
-                &f.source,
-                format!(
-                    "source = {:?}: cannot read {}: {e}",
-                    f.source.get_ref(),
-                    source_path.display()
-                ),
-            )
+        let source = authpipe::bounded::read_source_file(&source_path).map_err(|e| {
+            at.span(&f.source, format!("source = {:?}: {e}", f.source.get_ref()))
         })?;
         let fixtures = match &f.fixtures {
             Some(dir) => base.join(dir.get_ref()),
@@ -522,6 +686,7 @@ fn functions(
         };
         functions.push(FunctionConfig {
             name,
+            source_file: f.source.get_ref().clone(),
             source_path,
             source,
             fixtures,

@@ -5,8 +5,11 @@
 //! in-flight requests finish on the one they started with.
 
 use crate::config::{Config, FunctionConfig, Trigger};
+use crate::metrics::Metrics;
 use anyhow::{Context, Result};
-use authpipe::fetch::{DenyAll, Fetcher, HttpFetcher};
+use authpipe::fetch::{
+    DenyAll, FetchError, FetchRequest, FetchResponse, Fetcher, HttpFetcher,
+};
 use authpipe::{Environ, Function, Pipeline, Runtime, Stage};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -41,8 +44,6 @@ pub struct Deployment {
     pub functions: BTreeMap<String, DeployedFunction>,
     /// Pipelines by trigger (every trigger has one, possibly empty).
     pub pipelines: HashMap<Trigger, TriggerPipeline>,
-    /// The API token in force, if any.
-    pub api_token: Option<String>,
 }
 
 /// How a deployment was built.
@@ -63,12 +64,13 @@ fn source_hash(source: &str) -> String {
 
 impl Deployment {
     /// Compiles `config`'s functions (concurrently, on the blocking pool),
-    /// reusing those of `previous` whose source is unchanged.
+    /// reusing those of `previous` whose source is unchanged. Their `fetch`
+    /// requests are counted in `metrics`.
     pub async fn build(
         runtime: &Runtime,
         config: Config,
         previous: Option<&Deployment>,
-        api_token: Option<String>,
+        metrics: &Arc<Metrics>,
     ) -> Result<(Deployment, BuildStats)> {
         let env = Arc::new(Environ::new(config.env.iter().map(|(k, v)| (k, v)))?);
         let mut stats = BuildStats::default();
@@ -82,7 +84,10 @@ impl Deployment {
         for function in &config.functions {
             let reusable = previous
                 .and_then(|p| p.functions.get(&function.name))
-                .filter(|old| old.source_hash == hashes[function.name.as_str()])
+                .filter(|old| {
+                    old.source_hash == hashes[function.name.as_str()]
+                        && old.config.source_file == function.source_file
+                })
                 .map(|old| old.stage.function.clone());
             match reusable {
                 Some(old) => {
@@ -94,7 +99,11 @@ impl Deployment {
                     let (runtime, function) = (runtime.clone(), function.clone());
                     tasks.spawn(async move {
                         let result = runtime
-                            .compile_async(&function.name, &function.source)
+                            .compile_as_async(
+                                &function.name,
+                                &function.source_file,
+                                &function.source,
+                            )
                             .await;
                         (function, result)
                     });
@@ -106,6 +115,9 @@ impl Deployment {
             let (function, result) = joined.context("a compile task failed")?;
             match result {
                 Ok(compiled_function) => {
+                    for warning in compiled_function.warnings() {
+                        tracing::warn!(function = %function.name, "{warning}");
+                    }
                     compiled.insert(function.name.clone(), compiled_function);
                 }
                 Err(error) => failures.push(format!(
@@ -130,11 +142,15 @@ impl Deployment {
                 );
             }
         }
-        let fetcher: Arc<dyn Fetcher> = if config.fetch.allow().is_empty() {
+        let inner: Arc<dyn Fetcher> = if config.fetch.allow().is_empty() {
             Arc::new(DenyAll)
         } else {
             Arc::new(HttpFetcher::new(config.fetch.clone()))
         };
+        let fetcher: Arc<dyn Fetcher> = Arc::new(MeteredFetcher {
+            inner,
+            metrics: metrics.clone(),
+        });
         let mut functions = BTreeMap::new();
         for function in &config.functions {
             let stage = Stage {
@@ -162,7 +178,6 @@ impl Deployment {
                 config,
                 functions,
                 pipelines,
-                api_token,
             },
             stats,
         ))
@@ -185,5 +200,34 @@ fn pipeline_for(
     TriggerPipeline {
         sync: Pipeline::new(members.iter().filter(|f| !f.is_async).map(stage).collect()),
         background: members.iter().filter(|f| f.is_async).map(stage).collect(),
+    }
+}
+
+/// Counts every `fetch` of the functions by host and result.
+#[derive(Debug)]
+struct MeteredFetcher {
+    inner: Arc<dyn Fetcher>,
+    metrics: Arc<Metrics>,
+}
+
+impl Fetcher for MeteredFetcher {
+    fn fetch(
+        &self,
+        request: &FetchRequest,
+        deadline: std::time::Instant,
+    ) -> Result<FetchResponse, FetchError> {
+        let answer = self.inner.fetch(request, deadline);
+        let host = url::Url::parse(&request.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_else(|| "invalid".into());
+        let status = match &answer {
+            Ok(response) => response.status.to_string(),
+            Err(FetchError::Denied { .. }) => "denied".into(),
+            Err(FetchError::Deadline { .. }) => "timeout".into(),
+            Err(FetchError::Failed(_)) => "error".into(),
+        };
+        self.metrics.record_fetch(&host, &status);
+        answer
     }
 }

@@ -1,19 +1,19 @@
 //! Requests to responses: routing, auth, limits and the JSON API.
 //!
 //! [`handle`] needs no socket, so it is the one place every endpoint and
-//! status code is decided. A failing function is never a 5xx: it is outcome
-//! `error` in a 200.
-#![allow(
-    clippy::result_large_err,
-    reason = "an early-return response is built once per request and moved straight out"
-)]
+//! status code is decided; errors become responses in one place
+//! ([`ApiError::into_response`]). A failing function is never a 5xx: it is
+//! outcome `error` in a 200.
 
+use crate::body::{self, BodyLimits, BodyRefusal};
 use crate::config::Trigger;
 use crate::deployment::{BuildStats, Deployment};
+use crate::error::{ApiError, json_response};
+use crate::invocation_log::{Invoked, log_invocation};
 use crate::metrics::Metrics;
-use authpipe::{InvocationResult, OnError, Outcome, Runtime, Stage};
+use authpipe::{CancelToken, InvocationResult, OnError, Outcome, Runtime, Stage};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::Body;
 use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore, watch};
 use tracing::Instrument;
 
 /// Everything the handlers share.
@@ -31,7 +31,7 @@ pub struct AppState {
     config_path: PathBuf,
     deployment: RwLock<Arc<Deployment>>,
     /// Counters for `/metrics`.
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     invocations: Arc<Semaphore>,
     /// The size of `invocations` (fixed at start).
     max_invocations: usize,
@@ -42,6 +42,15 @@ pub struct AppState {
     async_idle: Notify,
     reloading: tokio::sync::Mutex<()>,
     next_request_id: AtomicU64,
+    body_limits: BodyLimits,
+    /// Becomes true when shutdown begins.
+    stopping: watch::Sender<bool>,
+    /// Parent of every request's cancel token: cancelled when shutdown
+    /// gives up waiting for requests in progress.
+    request_cancel: CancelToken,
+    /// Parent of every async invocation's cancel token: cancelled at the end
+    /// of `async_grace_ms`.
+    async_cancel: CancelToken,
 }
 
 /// Why a reload failed (the old deployment keeps serving).
@@ -50,27 +59,60 @@ pub struct AppState {
 pub struct ReloadError(pub String);
 
 impl AppState {
-    /// State serving `deployment`, read from `config_path`.
-    pub fn new(runtime: Runtime, config_path: PathBuf, deployment: Deployment) -> Self {
+    /// State serving `deployment`, read from `config_path`, counting into
+    /// `metrics`.
+    pub fn new(
+        runtime: Runtime,
+        config_path: PathBuf,
+        deployment: Deployment,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let server = &deployment.config.server;
         Self {
             invocations: Arc::new(Semaphore::new(server.max_concurrent_invocations)),
             max_invocations: server.max_concurrent_invocations,
             async_slots: Arc::new(Semaphore::new(server.max_async_queue)),
             async_running: Arc::new(Semaphore::new(crate::config::ASYNC_CONCURRENCY)),
+            body_limits: BodyLimits::new(
+                server.max_body_bytes,
+                server.body_timeout,
+                server.max_body_bytes_in_flight,
+            ),
             runtime,
             config_path,
             deployment: RwLock::new(Arc::new(deployment)),
-            metrics: Metrics::default(),
+            metrics,
             async_idle: Notify::new(),
             reloading: tokio::sync::Mutex::new(()),
             next_request_id: AtomicU64::new(1),
+            stopping: watch::channel(false).0,
+            request_cancel: CancelToken::new(),
+            async_cancel: CancelToken::new(),
         }
     }
 
     /// The deployment new requests use.
     pub fn deployment(&self) -> Arc<Deployment> {
-        self.deployment.read().expect("deployment lock").clone()
+        self.deployment
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Tells connections and body reads that shutdown has begun.
+    pub fn begin_shutdown(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Becomes true when shutdown begins.
+    pub fn stopping(&self) -> watch::Receiver<bool> {
+        self.stopping.subscribe()
+    }
+
+    /// Stops the sandboxes of requests still in progress (the end of the
+    /// shutdown grace period).
+    pub fn cancel_requests(&self) {
+        self.request_cancel.cancel();
     }
 
     /// Re-reads the configuration and swaps in the new deployment, compiling
@@ -81,13 +123,12 @@ impl AppState {
             let config =
                 crate::config::Config::load(&self.config_path, &|name| std::env::var(name).ok())
                     .map_err(|e| ReloadError(e.to_string()))?;
-            let token = crate::api_token(&config);
             let current = self.deployment();
             let (deployment, stats) =
-                Deployment::build(&self.runtime, config, Some(&current), token)
+                Deployment::build(&self.runtime, config, Some(&current), &self.metrics)
                     .await
                     .map_err(|e| ReloadError(format!("{e:#}")))?;
-            *self.deployment.write().expect("deployment lock") = Arc::new(deployment);
+            *self.deployment.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(deployment);
             Ok(stats)
         }
         .await;
@@ -105,8 +146,8 @@ impl AppState {
         result
     }
 
-    /// Waits until no async invocation runs, or `grace` has passed; returns
-    /// how many were still running.
+    /// Waits until no async invocation runs, or `grace` has passed; then
+    /// cancels those still running and returns how many there were.
     pub async fn drain_async(&self, grace: Duration) -> i64 {
         let wait = async {
             loop {
@@ -118,7 +159,11 @@ impl AppState {
             }
         };
         let _ = tokio::time::timeout(grace, wait).await;
-        self.metrics.async_queue_depth.load(Ordering::SeqCst)
+        let unfinished = self.metrics.async_queue_depth.load(Ordering::SeqCst);
+        if unfinished > 0 {
+            self.async_cancel.cancel();
+        }
+        unfinished
     }
 
     fn request_id(&self, request: &Request<impl Body>) -> String {
@@ -135,12 +180,29 @@ impl AppState {
             ),
         }
     }
+
+    fn in_flight(&self) -> usize {
+        self.max_invocations
+            - self
+                .invocations
+                .available_permits()
+                .min(self.max_invocations)
+    }
 }
 
 type HttpResponse = Response<Full<Bytes>>;
 
+/// Which endpoints a listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listener {
+    /// The whole API.
+    Api,
+    /// Only `/metrics` and `/healthz` (`[server] metrics_listen`).
+    Metrics,
+}
+
 /// Answers one request.
-pub async fn handle<B>(state: &Arc<AppState>, request: Request<B>) -> HttpResponse
+pub async fn handle<B>(state: &Arc<AppState>, listener: Listener, request: Request<B>) -> HttpResponse
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -148,14 +210,19 @@ where
     let request_id = state.request_id(&request);
     let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
     async {
-        let started = std::time::Instant::now();
-        let mut response = route(state, request).await;
+        let started = Instant::now();
+        let mut response = route(state, listener, request)
+            .await
+            .unwrap_or_else(ApiError::into_response);
         let status = response.status();
         state.metrics.record_http(status.as_u16());
+        state
+            .metrics
+            .record_http_duration(started.elapsed().as_secs_f64());
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-request-id", value);
         }
-        tracing::info!(
+        tracing::debug!(
             status = status.as_u16(),
             duration_us = started.elapsed().as_micros() as u64,
             "request done"
@@ -166,99 +233,107 @@ where
     .await
 }
 
-async fn route<B>(state: &Arc<AppState>, request: Request<B>) -> HttpResponse
+async fn route<B>(
+    state: &Arc<AppState>,
+    listener: Listener,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let path = request.uri().path().to_string();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let method = request.method().clone();
-    let allowed = match segments.as_slice() {
-        ["healthz"] | ["metrics"] | ["v1", "functions"] => Method::GET,
-        ["v1", "pipelines", _] | ["v1", "functions", _, "invoke"] | ["v1", "admin", "reload"] => {
-            Method::POST
-        }
-        _ => return error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}")),
+    let not_found = || ApiError::not_found(format!("no such endpoint: {path}"));
+    let allowed = match (listener, segments.as_slice()) {
+        (_, ["healthz"] | ["metrics"]) | (Listener::Api, ["v1", "functions"]) => Method::GET,
+        (
+            Listener::Api,
+            ["v1", "pipelines", _] | ["v1", "functions", _, "invoke"] | ["v1", "admin", "reload"],
+        ) => Method::POST,
+        _ => return Err(not_found()),
     };
-    if method != allowed {
-        let allow = if allowed == Method::GET {
-            "GET"
-        } else {
-            "POST"
-        };
-        return error_with_header(
+    if request.method() != allowed {
+        let allow = if allowed == Method::GET { "GET" } else { "POST" };
+        return Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("{path} accepts {allowed} only"),
-            header::ALLOW,
-            allow,
-        );
+        )
+        .with_header(header::ALLOW, allow));
     }
+    let deployment = state.deployment();
     match segments.as_slice() {
-        ["healthz"] => json_response(StatusCode::OK, &json!({"status": "ok"})),
+        ["healthz"] => Ok(json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())),
         ["metrics"] => {
-            let in_flight = state.max_invocations
-                - state
-                    .invocations
-                    .available_permits()
-                    .min(state.max_invocations);
-            let text = state.metrics.render(in_flight);
+            if deployment.config.server.metrics_auth {
+                authorize(&deployment, &request)?;
+            }
+            let text = state
+                .metrics
+                .render(state.in_flight().max(state.runtime.calls_in_flight()));
             let mut response = Response::new(Full::new(Bytes::from(text)));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
             );
-            response
+            Ok(response)
         }
         _ => {
-            let deployment = state.deployment();
-            if let Some(denied) = authorize(&deployment, &request) {
-                return denied;
-            }
+            authorize(&deployment, &request)?;
             match segments.as_slice() {
-                ["v1", "functions"] => list_functions(&deployment),
+                ["v1", "functions"] => Ok(list_functions(&deployment)),
                 ["v1", "pipelines", trigger] => {
-                    let trigger_name = trigger.to_string();
-                    run_pipeline(state, deployment, &trigger_name, request).await
+                    let trigger = trigger.to_string();
+                    run_pipeline(state, deployment, &trigger, request).await
                 }
                 ["v1", "functions", name, "invoke"] => {
                     let name = name.to_string();
                     invoke_function(state, deployment, &name, request).await
                 }
                 ["v1", "admin", "reload"] => match state.reload().await {
-                    Ok(stats) => json_response(
+                    Ok(stats) => Ok(json_response(
                         StatusCode::OK,
-                        &json!({"status": "reloaded", "compiled": stats.compiled, "reused": stats.reused}),
-                    ),
-                    Err(e) => error(
-                        StatusCode::BAD_REQUEST,
-                        format!("reload failed, previous configuration kept: {e}"),
-                    ),
+                        json!({"status": "reloaded", "compiled": stats.compiled, "reused": stats.reused})
+                            .to_string()
+                            .into_bytes(),
+                    )),
+                    Err(e) => Err(ApiError::bad_request(format!(
+                        "reload failed, previous configuration kept: {e}"
+                    ))),
                 },
-                _ => error(StatusCode::NOT_FOUND, format!("no such endpoint: {path}")),
+                _ => Err(not_found()),
             }
         }
     }
 }
 
-/// Checks the bearer token when one is configured (constant-time compare).
-fn authorize<B>(deployment: &Deployment, request: &Request<B>) -> Option<HttpResponse> {
-    let expected = deployment.api_token.as_deref()?;
+/// Checks the bearer token when one is configured (constant-time compare;
+/// the scheme is case-insensitive, RFC 9110).
+fn authorize<B>(deployment: &Deployment, request: &Request<B>) -> Result<(), ApiError> {
+    let Some(expected) = deployment.config.server.api_token.as_deref() else {
+        return Ok(());
+    };
     let given = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(bearer_token)
         .unwrap_or("");
     if constant_time_eq(given.as_bytes(), expected.as_bytes()) {
-        return None;
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
     }
-    Some(error_with_header(
-        StatusCode::UNAUTHORIZED,
-        "missing or wrong bearer token".into(),
-        header::WWW_AUTHENTICATE,
-        "Bearer",
-    ))
+}
+
+/// The token of an `Authorization: Bearer TOKEN` value (any case of
+/// "Bearer", spaces around the token ignored).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// Compares without an early exit, so timing does not reveal the prefix.
@@ -294,86 +369,36 @@ fn list_functions(deployment: &Deployment) -> HttpResponse {
             })
         })
         .collect();
-    json_response(StatusCode::OK, &json!({ "functions": functions }))
+    json_response(
+        StatusCode::OK,
+        json!({ "functions": functions }).to_string().into_bytes(),
+    )
 }
 
-/// Reads and checks the request body: size cap (413), JSON with `user` and
-/// `context` objects (400).
-async fn read_input<B>(
-    deployment: &Deployment,
-    request: Request<B>,
-) -> Result<Vec<u8>, HttpResponse>
+/// Receives and checks the request body (413, 408, 503, 400).
+async fn read_input<B>(state: &AppState, request: Request<B>) -> Result<Vec<u8>, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let cap = deployment.config.server.max_body_bytes;
-    let mut body = std::pin::pin!(request.into_body());
-    let mut bytes = Vec::new();
-    let mut too_large = false;
-    let mut drained = 0usize;
-    // Read to the end even past the cap (up to DRAIN_LIMIT_BYTES), so that the
-    // 413 reaches the client instead of a reset connection.
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            error(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the request body: {}", e.into()),
-            )
-        })?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        if too_large || bytes.len() + data.len() > cap {
-            too_large = true;
-            bytes.clear();
-            drained += data.len();
-            if drained > DRAIN_LIMIT_BYTES {
-                break;
-            }
-        } else {
-            bytes.extend_from_slice(&data);
-        }
-    }
-    if too_large {
-        return Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the request body is over {cap} bytes"),
-        ));
-    }
-    let body = bytes;
-    let value: Value = serde_json::from_slice(&body).map_err(|e| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
-    for part in ["user", "context"] {
-        if !value.get(part).is_some_and(Value::is_object) {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "the body must be a JSON object with \"user\" and \"context\" objects; {part} is missing or not an object"
-                ),
-            ));
-        }
-    }
-    Ok(body)
+    body::read_input(request, &state.body_limits, state.stopping(), |refusal| {
+        state.metrics.record_body_refusal(match refusal {
+            BodyRefusal::TooLarge => "too_large",
+            BodyRefusal::TooSlow => "too_slow",
+            BodyRefusal::NoBudget => "no_budget",
+            BodyRefusal::ShuttingDown => "shutting_down",
+        })
+    })
+    .await
 }
 
-/// How much of an oversized body is read and discarded before answering 413.
-const DRAIN_LIMIT_BYTES: usize = 16 << 20;
-
-/// A slot among `max_concurrent_invocations`, or the 503 to send.
-fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, HttpResponse> {
+/// A slot among `max_concurrent_invocations`, or the 503 to send. The
+/// permit goes with the sandbox and is released when it has stopped, not
+/// when the client goes away.
+fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
     state.invocations.clone().try_acquire_owned().map_err(|_| {
         state.metrics.overloaded.fetch_add(1, Ordering::Relaxed);
-        error_with_header(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many invocations in flight; retry shortly".into(),
-            header::RETRY_AFTER,
-            "1",
-        )
+        ApiError::unavailable("too many invocations in flight; retry shortly")
     })
 }
 
@@ -382,42 +407,36 @@ async fn run_pipeline<B>(
     deployment: Arc<Deployment>,
     trigger_name: &str,
     request: Request<B>,
-) -> HttpResponse
+) -> Result<HttpResponse, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let Some(trigger) = Trigger::parse(trigger_name) else {
         let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
-        return error(
-            StatusCode::NOT_FOUND,
-            format!(
-                "unknown trigger {trigger_name:?}; expected one of {}",
-                known.join(", ")
-            ),
-        );
+        return Err(ApiError::not_found(format!(
+            "unknown trigger {trigger_name:?}; expected one of {}",
+            known.join(", ")
+        )));
     };
-    let input = match read_input(&deployment, request).await {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    let permit = match admit(state) {
-        Ok(permit) => permit,
-        Err(response) => return response,
-    };
+    let input = read_input(state, request).await?;
+    let permit = admit(state)?;
     let pipeline = &deployment.pipelines[&trigger];
     let background = if pipeline.background.is_empty() {
         None
     } else {
         Some(input.clone())
     };
-    let result = pipeline.sync.run(input).await;
-    drop(permit);
+    let result = pipeline
+        .sync
+        .run_with(input, state.request_cancel.child(), permit)
+        .await;
     state.metrics.record_stages(&result);
     state.metrics.record_pipeline(trigger.as_str(), &result);
+    log_invocation(Invoked::Pipeline(trigger.as_str()), &result);
     if let (Some(input), Outcome::Allow) = (background, result.outcome) {
         for stage in &pipeline.background {
-            spawn_background(state, stage.clone(), input.clone());
+            spawn_background(state, trigger.as_str(), stage.clone(), input.clone());
         }
     }
     result_response(&result)
@@ -425,10 +444,10 @@ where
 
 /// Runs an `async = true` function after the response, bounded by the async
 /// queue; its result is only logged and counted.
-fn spawn_background(state: &Arc<AppState>, stage: Stage, input: Vec<u8>) {
+fn spawn_background(state: &Arc<AppState>, trigger: &'static str, stage: Stage, input: Vec<u8>) {
     let Ok(slot) = state.async_slots.clone().try_acquire_owned() else {
         state.metrics.async_dropped.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(function = %stage.function.name(), "async queue full; invocation dropped");
+        tracing::warn!(function = %stage.function.name(), trigger, "async queue full; invocation dropped");
         return;
     };
     state
@@ -439,14 +458,11 @@ fn spawn_background(state: &Arc<AppState>, stage: Stage, input: Vec<u8>) {
     tokio::spawn(
         async move {
             let running = state.async_running.clone().acquire_owned().await;
-            let result = stage.run(input).await;
-            drop((running, slot));
+            let result = stage
+                .run_with(input, state.async_cancel.child(), (running, slot))
+                .await;
             state.metrics.record_stages(&result);
-            let report = &result.stages[0];
-            match &result.error {
-                None => tracing::info!(function = %report.function, outcome = report.outcome.as_str(), duration_us = report.duration_us, logs = ?report.logs, "async function finished"),
-                Some(error) => tracing::warn!(function = %report.function, outcome = report.outcome.as_str(), kind = %error.kind, message = %error.message, logs = ?report.logs, "async function failed"),
-            }
+            log_invocation(Invoked::Async(stage.function.name()), &result);
             if state.metrics.async_queue_depth.fetch_sub(1, Ordering::SeqCst) == 1 {
                 state.async_idle.notify_waiters();
             }
@@ -460,77 +476,51 @@ async fn invoke_function<B>(
     deployment: Arc<Deployment>,
     name: &str,
     request: Request<B>,
-) -> HttpResponse
+) -> Result<HttpResponse, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let Some(function) = deployment.functions.get(name) else {
-        return error(StatusCode::NOT_FOUND, format!("unknown function {name:?}"));
+        return Err(ApiError::not_found(format!("unknown function {name:?}")));
     };
-    let input = match read_input(&deployment, request).await {
-        Ok(input) => input,
-        Err(response) => return response,
-    };
-    let permit = match admit(state) {
-        Ok(permit) => permit,
-        Err(response) => return response,
-    };
-    let result = function.stage.run(input).await;
-    drop(permit);
+    let input = read_input(state, request).await?;
+    let permit = admit(state)?;
+    let result = function
+        .stage
+        .run_with(input, state.request_cancel.child(), permit)
+        .await;
     state.metrics.record_stages(&result);
+    log_invocation(Invoked::Function(name), &result);
     result_response(&result)
 }
 
-fn result_response(result: &InvocationResult) -> HttpResponse {
+fn result_response(result: &InvocationResult) -> Result<HttpResponse, ApiError> {
     match serde_json::to_vec(result) {
-        Ok(body) => with_json(Response::new(Full::new(Bytes::from(body)))),
-        Err(e) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot serialise the result: {e}"),
-        ),
+        Ok(body) => Ok(json_response(StatusCode::OK, body)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialise a result");
+            Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the result could not be serialised",
+            ))
+        }
     }
-}
-
-fn json_response(status: StatusCode, value: &Value) -> HttpResponse {
-    let mut response = with_json(Response::new(Full::new(Bytes::from(value.to_string()))));
-    *response.status_mut() = status;
-    response
-}
-
-fn with_json(mut response: HttpResponse) -> HttpResponse {
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-/// [`error`] with one more header (`Allow`, `WWW-Authenticate`, `Retry-After`).
-fn error_with_header(
-    status: StatusCode,
-    message: String,
-    name: header::HeaderName,
-    value: &'static str,
-) -> HttpResponse {
-    let mut response = error(status, message);
-    response
-        .headers_mut()
-        .insert(name, HeaderValue::from_static(value));
-    response
-}
-
-/// A client error: `{"error": {"status": 404, "message": "…"}}`.
-fn error(status: StatusCode, message: String) -> HttpResponse {
-    json_response(
-        status,
-        &json!({"error": {"status": status.as_u16(), "message": message}}),
-    )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::constant_time_eq;
+    use super::{bearer_token, constant_time_eq};
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER   abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+    }
 
     #[test]
     fn token_comparison() {

@@ -8,28 +8,34 @@
 //!   down gracefully on SIGINT/SIGTERM.
 #![deny(missing_docs)]
 
+pub mod body;
 pub mod config;
+pub mod connection;
 pub mod deployment;
+pub mod error;
 pub mod http;
+pub mod invocation_log;
 pub mod metrics;
 
 use anyhow::{Context, Result};
 use authpipe::{Runtime, RuntimeConfig};
 use config::Config;
+use connection::{ConnectionTimeouts, GuardedBody, Tracked};
 use deployment::Deployment;
-use http::AppState;
+use http::{AppState, Listener};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use metrics::Metrics;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
-
-/// How long shutdown waits for in-flight requests.
-const REQUEST_GRACE: Duration = Duration::from_secs(30);
+use tokio::sync::Semaphore;
 
 /// Settings of [`serve`].
 #[derive(Debug, Clone)]
@@ -42,13 +48,6 @@ pub struct ServeOptions {
     pub runtime: RuntimeConfig,
 }
 
-/// The API token in force: the value of `[server] api_token_env`, when that
-/// variable is set and non-empty.
-pub fn api_token(config: &Config) -> Option<String> {
-    let name = config.server.api_token_env.as_deref()?;
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 /// Serves the HTTP API until SIGINT or SIGTERM.
 ///
 /// Prints `authpipe: listening on http://ADDR` on stderr once ready.
@@ -59,29 +58,38 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     // running async one (fixed at start; a reload cannot resize it).
     let mut runtime_config = options.runtime.clone();
     runtime_config.max_concurrent_calls(
-        (config.server.max_concurrent_invocations + config::ASYNC_CONCURRENCY + 8) as u32,
+        (config.server.max_concurrent_invocations + config::ASYNC_CONCURRENCY) as u32,
     );
     let runtime = Runtime::with_config(&runtime_config)?;
-    let token = api_token(&config);
     let listen = options.listen.unwrap_or(config.server.listen);
-    let (deployment, stats) = Deployment::build(&runtime, config, None, token)
+    let metrics = Arc::new(Metrics::default());
+    let (deployment, stats) = Deployment::build(&runtime, config, None, &metrics)
         .await
         .context("cannot start: a function did not compile")?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let address = listener.local_addr()?;
+    let server = deployment.config.server.clone();
+    let metrics_listener = match server.metrics_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen on {at} (metrics_listen)"))?,
+        ),
+        None => None,
+    };
     let functions = deployment.functions.len();
-    let auth = if deployment.api_token.is_some() {
+    let auth = if server.api_token.is_some() {
         "bearer token required"
     } else {
         "no auth"
     };
-    let grace = deployment.config.server.async_grace;
     let state = Arc::new(AppState::new(
         runtime,
         options.config_path.clone(),
         deployment,
+        metrics.clone(),
     ));
     tracing::info!(%address, functions, compiled = stats.compiled, startup_ms = started.elapsed().as_millis() as u64, auth, "ready");
     eprintln!(
@@ -89,35 +97,36 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
         started.elapsed().as_millis()
     );
 
+    let timeouts = ConnectionTimeouts {
+        header: server.header_timeout,
+        idle: server.idle_timeout,
+    };
+    let connections = Arc::new(Semaphore::new(server.max_connections));
+    let accept = tokio::spawn(accept_loop(
+        listener,
+        state.clone(),
+        Listener::Api,
+        connections.clone(),
+        timeouts,
+    ));
+    let metrics_accept = metrics_listener.map(|listener| {
+        let local = listener.local_addr().ok();
+        tracing::info!(address = ?local, "serving /metrics and /healthz");
+        tokio::spawn(accept_loop(
+            listener,
+            state.clone(),
+            Listener::Metrics,
+            Arc::new(Semaphore::new(64)),
+            timeouts,
+        ))
+    });
+    let trimmer = tokio::spawn(return_freed_memory(metrics.clone()));
+
     let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     let mut terminate = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
     let mut interrupt = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
-                let (stream, peer) = match accepted {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "accept failed");
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let state = state.clone();
-                let service = service_fn(move |request| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(http::handle(&state, request).await) }
-                });
-                let connection = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service);
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(%peer, error = %e, "connection ended with an error");
-                    }
-                });
-            }
             _ = hangup.recv() => {
                 tracing::info!("SIGHUP: reloading the configuration");
                 let state = state.clone();
@@ -130,25 +139,120 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
         }
     }
 
-    drop(listener);
-    tracing::info!("shutting down: no new connections; finishing in-flight requests");
-    if tokio::time::timeout(REQUEST_GRACE, graceful.shutdown())
+    accept.abort();
+    if let Some(task) = metrics_accept {
+        task.abort();
+    }
+    trimmer.abort();
+    tracing::info!("shutting down: no new connections; finishing requests in progress");
+    state.begin_shutdown();
+    let all = server.max_connections as u32;
+    if tokio::time::timeout(server.shutdown_grace, connections.acquire_many(all))
         .await
         .is_err()
     {
         tracing::warn!(
-            "some connections did not finish within {} s",
-            REQUEST_GRACE.as_secs()
+            "requests still in progress after {} ms; cancelling them",
+            server.shutdown_grace.as_millis()
         );
+        state.cancel_requests();
     }
-    let unfinished = state.drain_async(grace).await;
+    let unfinished = state.drain_async(server.async_grace).await;
     if unfinished > 0 {
         tracing::warn!(
             unfinished,
-            "async functions still running at the end of the grace period"
+            "async functions still running at the end of the grace period were cancelled"
         );
     }
     tracing::info!("stopped");
     eprintln!("authpipe: stopped");
     Ok(())
 }
+
+/// Accepts connections on `listener` until aborted, each under
+/// `connections` (the cap) and the connection timeouts.
+async fn accept_loop(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    which: Listener,
+    connections: Arc<Semaphore>,
+    timeouts: ConnectionTimeouts,
+) {
+    loop {
+        let (mut stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors and the like: back off briefly.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            state
+                .metrics
+                .connections_refused
+                .fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let write = stream.write_all(connection::OVER_CAPACITY_RESPONSE);
+                let _ = tokio::time::timeout(Duration::from_secs(1), write).await;
+                let _ = stream.shutdown().await;
+            });
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let state = state.clone();
+        tokio::spawn(async move {
+            state.metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+            let (io, activity) = Tracked::new(stream);
+            let service = {
+                let (state, activity) = (state.clone(), activity.clone());
+                service_fn(move |request| {
+                    let guard = activity.request_started();
+                    let state = state.clone();
+                    async move {
+                        let response = http::handle(&state, which, request).await;
+                        Ok::<_, Infallible>(response.map(|body| GuardedBody::new(body, Some(guard))))
+                    }
+                })
+            };
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(None)
+                .serve_connection(TokioIo::new(io), service);
+            let closed = connection::supervise(connection, activity, timeouts, state.stopping()).await;
+            if let Some(reason) = closed {
+                tracing::debug!(%peer, reason = reason.as_str(), "connection closed by the server");
+                state.metrics.record_closed(reason.as_str());
+            }
+            state.metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+            drop(permit);
+        });
+    }
+}
+
+/// Gives memory freed after a burst (request bodies, connection buffers)
+/// back to the operating system: glibc's allocator keeps freed memory in
+/// its arenas otherwise, and the process would stay at its peak size.
+async fn return_freed_memory(metrics: Arc<Metrics>) {
+    let mut last_open = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let open = metrics.connections_open.load(Ordering::Relaxed);
+        if open + 16 < last_open || (open == 0 && last_open > 0) {
+            trim();
+        }
+        last_open = open;
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() {
+    // SAFETY: malloc_trim only releases free memory of the allocator.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}

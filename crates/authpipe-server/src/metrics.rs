@@ -22,12 +22,26 @@ struct FunctionStats {
     denials: u64,
 }
 
+/// Upper bounds of the HTTP request-duration histogram, in seconds.
+const HTTP_BUCKETS: [f64; 12] = [
+    0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5, 10.0,
+];
+
 /// Process-wide counters.
 #[derive(Default)]
 pub struct Metrics {
     functions: Mutex<BTreeMap<String, FunctionStats>>,
+    errors: Mutex<BTreeMap<(String, &'static str), u64>>,
     pipelines: Mutex<BTreeMap<(String, &'static str), u64>>,
     http: Mutex<BTreeMap<u16, u64>>,
+    http_duration: Mutex<Histogram<{ HTTP_BUCKETS.len() }>>,
+    fetches: Mutex<BTreeMap<(String, String), u64>>,
+    closed: Mutex<BTreeMap<&'static str, u64>>,
+    body_refusals: Mutex<BTreeMap<&'static str, u64>>,
+    /// Client connections open now.
+    pub connections_open: AtomicI64,
+    /// Connections answered 503 because `max_connections` were open.
+    pub connections_refused: AtomicU64,
     /// Async invocations waiting or running.
     pub async_queue_depth: AtomicI64,
     /// Async invocations dropped because the queue was full.
@@ -59,6 +73,54 @@ impl Metrics {
                 _ => {}
             }
         }
+        drop(functions);
+        let mut errors = self.errors.lock().expect("metrics lock");
+        for stage in &result.stages {
+            if let Some(error) = stage.error.as_ref().filter(|e| e.kind != ErrorKind::Denied) {
+                *errors
+                    .entry((stage.function.clone(), error.kind.as_str()))
+                    .or_default() += 1;
+            }
+        }
+    }
+
+    /// Records one HTTP request's duration.
+    pub fn record_http_duration(&self, seconds: f64) {
+        self.http_duration
+            .lock()
+            .expect("metrics lock")
+            .observe(seconds, &HTTP_BUCKETS);
+    }
+
+    /// Records a function's `fetch`: the URL's host and the HTTP status, or
+    /// `denied`, `timeout` or `error`.
+    pub fn record_fetch(&self, host: &str, status: &str) {
+        *self
+            .fetches
+            .lock()
+            .expect("metrics lock")
+            .entry((host.to_string(), status.to_string()))
+            .or_default() += 1;
+    }
+
+    /// Records a connection the server closed, by reason.
+    pub fn record_closed(&self, reason: &'static str) {
+        *self
+            .closed
+            .lock()
+            .expect("metrics lock")
+            .entry(reason)
+            .or_default() += 1;
+    }
+
+    /// Records a refused request body, by reason.
+    pub fn record_body_refusal(&self, reason: &'static str) {
+        *self
+            .body_refusals
+            .lock()
+            .expect("metrics lock")
+            .entry(reason)
+            .or_default() += 1;
     }
 
     /// Records a pipeline request's outcome.
@@ -95,6 +157,17 @@ impl Metrics {
     /// invocations being served now.
     pub fn render(&self, in_flight: usize) -> String {
         let mut out = String::with_capacity(4096);
+        header(
+            &mut out,
+            "authpipe_build_info",
+            "gauge",
+            "The running authpipe build (always 1).",
+        );
+        let _ = writeln!(
+            out,
+            "authpipe_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
         let functions = self.functions.lock().expect("metrics lock");
         header(
             &mut out,
@@ -172,6 +245,56 @@ impl Metrics {
             |s| s.denials,
         );
         drop(functions);
+        labelled(
+            &mut out,
+            "authpipe_errors_total",
+            "Stages that failed, by function and error kind (denials are not errors).",
+            self.errors
+                .lock()
+                .expect("metrics lock")
+                .iter()
+                .map(|((function, kind), n)| (format!("function=\"{}\",kind=\"{kind}\"", escape(function)), *n)),
+        );
+        labelled(
+            &mut out,
+            "authpipe_fetch_requests_total",
+            "fetch requests of functions by host and HTTP status (or denied, timeout, error).",
+            self.fetches
+                .lock()
+                .expect("metrics lock")
+                .iter()
+                .map(|((host, status), n)| (format!("host=\"{}\",status=\"{}\"", escape(host), escape(status)), *n)),
+        );
+        header(
+            &mut out,
+            "authpipe_http_request_duration_seconds",
+            "histogram",
+            "Time from a request's head to its response.",
+        );
+        self.http_duration
+            .lock()
+            .expect("metrics lock")
+            .render(&mut out, "authpipe_http_request_duration_seconds", &HTTP_BUCKETS);
+        labelled(
+            &mut out,
+            "authpipe_connections_closed_total",
+            "Client connections the server closed, by reason.",
+            self.closed
+                .lock()
+                .expect("metrics lock")
+                .iter()
+                .map(|(reason, n)| (format!("reason=\"{reason}\""), *n)),
+        );
+        labelled(
+            &mut out,
+            "authpipe_request_bodies_refused_total",
+            "Request bodies refused: too_large (413), too_slow (408), no_budget (503), shutting_down (503).",
+            self.body_refusals
+                .lock()
+                .expect("metrics lock")
+                .iter()
+                .map(|(reason, n)| (format!("reason=\"{reason}\""), *n)),
+        );
 
         header(
             &mut out,
@@ -197,7 +320,19 @@ impl Metrics {
                 "authpipe_http_responses_total{{status=\"{status}\"}} {count}"
             );
         }
-        let scalars: [(&str, &str, &str, i64); 4] = [
+        let scalars: [(&str, &str, &str, i64); 6] = [
+            (
+                "authpipe_connections_open",
+                "gauge",
+                "Client connections open now.",
+                self.connections_open.load(Ordering::Relaxed),
+            ),
+            (
+                "authpipe_connections_refused_total",
+                "counter",
+                "Connections answered 503: max_connections were open.",
+                self.connections_refused.load(Ordering::Relaxed) as i64,
+            ),
             (
                 "authpipe_async_queue_depth",
                 "gauge",
@@ -240,6 +375,57 @@ impl Metrics {
     }
 }
 
+/// A counter with one series per label set.
+fn labelled(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    series: impl Iterator<Item = (String, u64)>,
+) {
+    header(out, name, "counter", help);
+    for (labels, value) in series {
+        let _ = writeln!(out, "{name}{{{labels}}} {value}");
+    }
+}
+
+/// A histogram without labels.
+struct Histogram<const N: usize> {
+    buckets: [u64; N],
+    sum: f64,
+    count: u64,
+}
+
+impl<const N: usize> Default for Histogram<N> {
+    fn default() -> Self {
+        Self {
+            buckets: [0; N],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+}
+
+impl<const N: usize> Histogram<N> {
+    fn observe(&mut self, value: f64, bounds: &[f64; N]) {
+        for (bucket, bound) in self.buckets.iter_mut().zip(bounds) {
+            if value <= *bound {
+                *bucket += 1;
+            }
+        }
+        self.sum += value;
+        self.count += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, bounds: &[f64; N]) {
+        for (count, bound) in self.buckets.iter().zip(bounds) {
+            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
+        }
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", self.count);
+        let _ = writeln!(out, "{name}_sum {}", self.sum);
+        let _ = writeln!(out, "{name}_count {}", self.count);
+    }
+}
+
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
@@ -250,4 +436,10 @@ fn escape(value: &str) -> String {
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use wasmtime::{Engine, Module};
 
@@ -14,20 +14,26 @@ const CACHE_FORMAT: &str = "authpipe-cache-1";
 /// One cache entry: filled once, by the first thread that asks.
 type Slot = Arc<Mutex<Option<Module>>>;
 
+/// Default size cap of the on-disk cache (1 GiB).
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 1 << 30;
+
 /// Compiled modules by content hash. Compiling the same bytes twice in one
 /// process returns the same module; with a directory, compiled code
-/// survives restarts.
+/// survives restarts, and the least recently used files are removed once
+/// the directory grows past `max_bytes`.
 pub(crate) struct ModuleCache {
     engine: Engine,
     dir: Option<PathBuf>,
+    max_bytes: u64,
     memory: Mutex<HashMap<[u8; 32], Slot>>,
 }
 
 impl ModuleCache {
-    pub fn new(engine: Engine, dir: Option<PathBuf>) -> Self {
+    pub fn new(engine: Engine, dir: Option<PathBuf>, max_bytes: u64) -> Self {
         Self {
             engine,
             dir,
+            max_bytes,
             memory: Mutex::new(HashMap::new()),
         }
     }
@@ -68,7 +74,10 @@ impl ModuleCache {
             // wasmtime checks that it was compiled by this wasmtime with a
             // compatible configuration and rejects it otherwise.
             match unsafe { Module::deserialize_file(&self.engine, &path) } {
-                Ok(module) => return Ok(module),
+                Ok(module) => {
+                    mark_used(&path);
+                    return Ok(module);
+                }
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cache entry")
                 }
@@ -81,8 +90,21 @@ impl ModuleCache {
         Ok(module)
     }
 
-    fn store(&self, path: &std::path::Path, module: &Module) -> Result<()> {
-        write_atomically(path, &module.serialize()?)
+    fn store(&self, path: &Path, module: &Module) -> Result<()> {
+        write_atomically(path, &module.serialize()?)?;
+        self.evict_beyond_cap(path);
+        Ok(())
+    }
+
+    /// Removes least recently used entries while the directory is over its
+    /// cap, never `keep` (the entry just written).
+    fn evict_beyond_cap(&self, keep: &Path) {
+        let Some(dir) = &self.dir else {
+            return;
+        };
+        if let Err(e) = prune(dir, self.max_bytes, Some(keep)) {
+            tracing::warn!(dir = %dir.display(), error = %e, "could not prune the cache");
+        }
     }
 
     /// Where the snapshot of `source` (compiled as `file`) is kept, when
@@ -103,11 +125,78 @@ impl ModuleCache {
 
     /// Keeps a snapshot for [`ModuleCache::snapshot_path`]; failures are
     /// only logged (the cache is an optimisation).
-    pub fn store_snapshot(&self, path: &std::path::Path, snapshot: &[u8]) {
-        if let Err(e) = write_atomically(path, snapshot) {
-            tracing::warn!(path = %path.display(), error = %e, "could not write the snapshot cache");
+    pub fn store_snapshot(&self, path: &Path, snapshot: &[u8]) {
+        match write_atomically(path, snapshot) {
+            Ok(()) => self.evict_beyond_cap(path),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "could not write the snapshot cache")
+            }
         }
     }
+}
+
+/// Notes that a cache entry was used now (its modification time), which is
+/// what eviction orders by.
+pub(crate) fn mark_used(path: &Path) {
+    if let Ok(file) = std::fs::File::options().append(true).open(path) {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+}
+
+/// What [`prune`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneStats {
+    /// Entries removed.
+    pub removed_files: u64,
+    /// Bytes they took.
+    pub removed_bytes: u64,
+    /// Entries left.
+    pub kept_files: u64,
+    /// Bytes they take.
+    pub kept_bytes: u64,
+}
+
+/// Removes authpipe's cache entries in `dir`, least recently used first,
+/// until they take at most `max_bytes` (0 removes them all). Only files
+/// authpipe wrote are considered; `keep` is never removed.
+pub fn prune(dir: &Path, max_bytes: u64, keep: Option<&Path>) -> Result<PruneStats> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PruneStats::default()),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dir.display())),
+    };
+    let mut files = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with("authpipe-cache-") {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let used = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        files.push((used, meta.len(), entry.path()));
+    }
+    files.sort();
+    let mut total: u64 = files.iter().map(|f| f.1).sum();
+    let mut stats = PruneStats::default();
+    for (_, size, path) in &files {
+        if total <= max_bytes {
+            break;
+        }
+        if keep == Some(path.as_path()) {
+            continue;
+        }
+        if std::fs::remove_file(path).is_ok() {
+            total -= size;
+            stats.removed_files += 1;
+            stats.removed_bytes += size;
+        }
+    }
+    stats.kept_files = files.len() as u64 - stats.removed_files;
+    stats.kept_bytes = total;
+    Ok(stats)
 }
 
 /// `bytes` as lowercase hex.
@@ -123,7 +212,7 @@ fn engine_digest() -> &'static [u8; 32] {
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a
 /// reader never sees half a file.
-fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().context("cache path has no directory")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));

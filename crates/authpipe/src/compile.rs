@@ -131,7 +131,10 @@ impl Runtime {
             .and_then(|p| Some((p, std::fs::read(p).ok()?)))
         {
             match self.load(name, &snapshot) {
-                Ok(function) => return Ok(function),
+                Ok(function) => {
+                    crate::cache::mark_used(path);
+                    return Ok(function);
+                }
                 Err(e) => {
                     tracing::warn!(path = %path.display(), error = %e, "ignoring unusable cached snapshot")
                 }

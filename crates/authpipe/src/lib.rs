@@ -55,6 +55,7 @@ mod sandbox;
 mod slots;
 mod split;
 
+pub use cache::{DEFAULT_CACHE_MAX_BYTES, PruneStats, prune as prune_cache};
 pub use cancel::CancelToken;
 pub use compile::CompileError;
 pub use function::Function;

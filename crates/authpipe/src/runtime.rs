@@ -43,6 +43,7 @@ const MAX_MEMORY_BYTES: usize = 1024 << 20;
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
     cache_dir: Option<PathBuf>,
+    cache_max_bytes: u64,
     max_concurrent_calls: u32,
 }
 
@@ -50,6 +51,7 @@ impl Default for RuntimeConfig {
     fn default() -> Self {
         Self {
             cache_dir: None,
+            cache_max_bytes: crate::cache::DEFAULT_CACHE_MAX_BYTES,
             max_concurrent_calls: DEFAULT_MAX_CONCURRENT_CALLS,
         }
     }
@@ -63,6 +65,13 @@ impl RuntimeConfig {
     /// loaded as native code.
     pub fn cache_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Caps the on-disk cache at `bytes` (default 1 GiB): beyond it, the
+    /// least recently used entries are removed when a new one is written.
+    pub fn cache_max_bytes(&mut self, bytes: u64) -> &mut Self {
+        self.cache_max_bytes = bytes;
         self
     }
 
@@ -124,7 +133,11 @@ impl Runtime {
         sandbox::add_to_linker(&mut linker)?;
         Ok(Self {
             inner: Arc::new(RuntimeInner {
-                modules: ModuleCache::new(engine.clone(), config.cache_dir.clone()),
+                modules: ModuleCache::new(
+                    engine.clone(),
+                    config.cache_dir.clone(),
+                    config.cache_max_bytes,
+                ),
                 engine,
                 linker,
                 instrumented: OnceLock::new(),

@@ -195,6 +195,7 @@ impl Fetcher for HttpFetcher {
                 if checked.url.origin() != from_origin {
                     headers.retain(|(name, _)| {
                         !name.eq_ignore_ascii_case("authorization")
+                            && !name.eq_ignore_ascii_case("proxy-authorization")
                             && !name.eq_ignore_ascii_case("cookie")
                     });
                 }

@@ -118,18 +118,22 @@ impl FetchRequest {
     }
 }
 
-/// `url` as messages show it: without credentials, fragment or query,
-/// which may carry secrets (webhook tokens).
+/// `url` as messages show it: without credentials, query or fragment,
+/// which may carry secrets (webhook tokens, e-mail addresses).
 pub(crate) fn shown(url: &url::Url) -> String {
     let mut url = url.clone();
     let _ = url.set_username("");
     let _ = url.set_password(None);
     url.set_fragment(None);
-    if url.query().is_some() {
-        url.set_query(None);
-        format!("{url}?…")
-    } else {
-        url.to_string()
+    url.set_query(None);
+    url.to_string()
+}
+
+/// [`shown`] for a URL that may not parse.
+pub(crate) fn shown_text(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => shown(&parsed),
+        Err(_) => "an invalid URL".into(),
     }
 }
 
@@ -189,7 +193,7 @@ impl Fetcher for DenyAll {
         _deadline: Instant,
     ) -> Result<FetchResponse, FetchError> {
         Err(FetchError::Denied {
-            url: request.url.clone(),
+            url: shown_text(&request.url),
             reason: policy::NO_MATCH.into(),
         })
     }

@@ -20,6 +20,10 @@ use super::address::non_public;
 use std::net::IpAddr;
 use url::{Host, Url};
 
+/// What allow entries are called in messages, by default.
+const CONFIG_ENTRY: &str = "[fetch] allow entry";
+
+/// Why a URL no entry matches is refused, worded for `authpipe.toml`.
 pub(crate) const NO_MATCH: &str = "no [fetch] allow entry matches it";
 
 /// An allow entry that is not of the accepted form.
@@ -233,6 +237,8 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 pub struct FetchPolicy {
     allow: Vec<AllowPattern>,
     max_response_bytes: usize,
+    /// How messages name an allow entry.
+    entry_name: &'static str,
 }
 
 impl Default for FetchPolicy {
@@ -241,6 +247,7 @@ impl Default for FetchPolicy {
         Self {
             allow: Vec::new(),
             max_response_bytes: super::DEFAULT_MAX_RESPONSE_BYTES,
+            entry_name: CONFIG_ENTRY,
         }
     }
 }
@@ -279,6 +286,13 @@ impl FetchPolicy {
         self
     }
 
+    /// Names the allow entries `name` in messages (default "[fetch] allow
+    /// entry"; the command line says "--allow-fetch pattern").
+    pub fn with_entry_name(mut self, name: &'static str) -> Self {
+        self.entry_name = name;
+        self
+    }
+
     /// The allow entries.
     pub fn allow(&self) -> &[AllowPattern] {
         &self.allow
@@ -299,7 +313,7 @@ impl FetchPolicy {
 
     pub(crate) fn check(&self, url: &str) -> Result<Checked, FetchError> {
         let parsed = Url::parse(url)
-            .map_err(|e| FetchError::Failed(format!("fetch: invalid URL {url:?}: {e}")))?;
+            .map_err(|e| FetchError::Failed(format!("fetch: invalid URL: {e}")))?;
         let denied = |reason: String| FetchError::Denied {
             url: super::shown(&parsed),
             reason,
@@ -318,7 +332,7 @@ impl FetchPolicy {
         let matching: Vec<&AllowPattern> =
             self.allow.iter().filter(|p| p.matches(&parsed)).collect();
         if matching.is_empty() {
-            return Err(denied(NO_MATCH.into()));
+            return Err(denied(format!("no {} matches it", self.entry_name)));
         }
         let literal = match parsed.host() {
             Some(Host::Ipv4(ip)) => Some(IpAddr::from(ip)),
