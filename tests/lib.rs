@@ -276,6 +276,41 @@ impl Server {
         self.child.id()
     }
 
+    /// The server's `host:port`.
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
+    /// The server's resident memory, in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("/proc status of the server");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .expect("VmRSS")
+    }
+
+    /// `method` `path` with extra `headers` and `body`.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Answer {
+        let uri = format!("{}{path}", self.base);
+        let mut builder = ureq::http::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder
+            .body(body.unwrap_or_default().to_string())
+            .expect("request");
+        answer(self.agent.run(request))
+    }
+
     /// GET `path`.
     pub fn get(&self, path: &str, token: Option<&str>) -> Answer {
         let mut request = self.agent.get(format!("{}{path}", self.base));
@@ -457,6 +492,15 @@ fn serve_one(mut stream: std::net::TcpStream, log: &std::sync::Mutex<Vec<String>
         }
         "/status/404" => text("404 Not Found", "content-type: text/plain\r\n", b"not here"),
         "/redirect-to-hello" => text("302 Found", "location: /hello\r\n", b""),
+        // `/redirect?to=URL`: a redirect to URL (given without escapes).
+        "/redirect" => {
+            let target = path.split_once("?to=").map_or("/hello", |(_, to)| to);
+            text(
+                "307 Temporary Redirect",
+                &format!("location: {target}\r\n"),
+                b"",
+            )
+        }
         "/redirect-to-metadata" => text(
             "302 Found",
             "location: http://169.254.169.254/latest/meta-data/\r\n",

@@ -524,7 +524,6 @@ pub unsafe fn write_allow(
     written.map(|()| out)
 }
 
-
 /// Serialises `value` (borrowed) as JSON into `out`.
 ///
 /// # Safety
@@ -570,8 +569,13 @@ impl Writer<'_> {
     /// # Safety
     ///
     /// `self.ctx` and the parts' values must be live.
-    unsafe fn allow(&mut self, parts: &AllowParts, shadows: Option<&Shadows>) -> Result<(), String> {
-        self.out.extend_from_slice(b"{\"outcome\":\"allow\",\"user\":");
+    unsafe fn allow(
+        &mut self,
+        parts: &AllowParts,
+        shadows: Option<&Shadows>,
+    ) -> Result<(), String> {
+        self.out
+            .extend_from_slice(b"{\"outcome\":\"allow\",\"user\":");
         let user_at = self.out.len();
         // SAFETY (all calls below): forwarded from the caller.
         unsafe { self.member(parts.user, ToJson::Call)? };

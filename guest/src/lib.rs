@@ -184,11 +184,18 @@ impl Engine {
                 let heap = usize::try_from(usage.malloc_size).unwrap_or(0);
                 qjs::JS_SetGCThreshold(runtime, (heap + GC_HEADROOM_BYTES) as _);
             }
-            let shadows = shadow_keys(&ctx, &prelude).map_err(|e| internal_error(&describe(&ctx, e)))?;
+            let shadows =
+                shadow_keys(&ctx, &prelude).map_err(|e| internal_error(&describe(&ctx, e)))?;
             let keep = |name: &str| -> Result<Persistent<Function<'static>>, String> {
                 Ok(Persistent::save(&ctx, entry(name)?))
             };
-            Ok((keep("run")?, keep("settle")?, keep("finish")?, shadows, warnings))
+            Ok((
+                keep("run")?,
+                keep("settle")?,
+                keep("finish")?,
+                shadows,
+                warnings,
+            ))
         })?;
         let engine = Self {
             runtime,

@@ -192,3 +192,143 @@ fn bench_json_reports_the_figures() {
     assert_eq!(report["outcome"], "allow");
     assert!(report["p50_us"].as_f64() <= report["p99_us"].as_f64());
 }
+
+#[test]
+fn unbounded_inputs_fail_at_once() {
+    let started = std::time::Instant::now();
+    let output = authpipe(
+        &["run", "/dev/zero", "--input", &fixture("input.json")],
+        None,
+    );
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("larger than 4194304 bytes"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = authpipe(&["run", &fixture("allow.js"), "--input", "/dev/zero"], None);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("larger than 1048576 bytes"),
+        "{}",
+        stderr(&output)
+    );
+
+    let dir = temp_dir("cli-dev-zero");
+    std::fs::write(
+        dir.join("authpipe.toml"),
+        "[[function]]\nname = \"zero\"\nsource = \"/dev/zero\"\n",
+    )
+    .unwrap();
+    let config = dir.join("authpipe.toml");
+    let output = authpipe(&["test", "--config", config.to_str().unwrap()], None);
+    assert!(!output.status.success());
+    assert!(
+        stderr(&output).contains("larger than 4194304 bytes"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn fetch_refusals_on_the_command_line_name_the_flag_and_hide_the_query() {
+    let dir = temp_dir("cli-fetch-words");
+    let source = dir.join("risk.js");
+    std::fs::write(
+        &source,
+        "async function pipe(u, c, cb) { await fetch('https://risk.example.com/check?email=alice%40example.com#frag'); cb(null, u, c); }",
+    )
+    .unwrap();
+    let output = authpipe(
+        &[
+            "run",
+            source.to_str().unwrap(),
+            "--input",
+            &fixture("input.json"),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let result: InvocationResult = serde_json::from_slice(&output.stdout).unwrap();
+    let message = &result.error.unwrap().message;
+    assert!(message.contains("--allow-fetch"), "{message}");
+    assert!(!message.contains("[fetch] allow"), "{message}");
+    assert!(
+        !message.contains("alice") && !message.contains("frag") && !message.contains('?'),
+        "{message}"
+    );
+}
+
+#[test]
+fn top_level_randomness_is_reported_when_compiling() {
+    let dir = temp_dir("cli-warnings");
+    let source = dir.join("seeded.js");
+    std::fs::write(
+        &source,
+        "const id = crypto.randomUUID();\nfunction pipe(u, c, cb) { u.id = id; cb(null, u, c); }\n",
+    )
+    .unwrap();
+    let output = authpipe(&["compile-function", source.to_str().unwrap()], None);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("warning: seeded.js:1:")
+            && stderr(&output).contains("crypto.randomUUID()"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_cache_stays_within_its_size_and_can_be_pruned() {
+    let cache = temp_dir("cli-cache-prune");
+    let run_with_cap = |source: &str, cap: &str| {
+        let dir = temp_dir("cli-cache-src");
+        let file = dir.join("f.js");
+        std::fs::write(&file, source).unwrap();
+        let output = Command::new(authpipe_bin())
+            .args([
+                "run",
+                file.to_str().unwrap(),
+                "--input",
+                &fixture("input.json"),
+            ])
+            .env("AUTHPIPE_CACHE_DIR", &cache)
+            .env("AUTHPIPE_CACHE_MAX_BYTES", cap)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    let size = || -> u64 {
+        std::fs::read_dir(&cache)
+            .unwrap()
+            .map(|e| e.unwrap().metadata().unwrap().len())
+            .sum()
+    };
+    // The shared engine code (several MB) plus one snapshot per function.
+    for i in 0..3 {
+        run_with_cap(
+            &format!("function pipe(u, c, cb) {{ u.n = {i}; cb(null, u, c) }}"),
+            "1G",
+        );
+    }
+    let full = size();
+    let entries = std::fs::read_dir(&cache).unwrap().count();
+    assert!(entries >= 4, "{entries} entries");
+    // A cap below the current size evicts the least recently used entries.
+    run_with_cap(
+        "function pipe(u, c, cb) { u.n = 'new'; cb(null, u, c) }",
+        &(full - 1).to_string(),
+    );
+    assert!(size() <= full, "{} > {full}", size());
+
+    let output = Command::new(authpipe_bin())
+        .args(["cache", "prune", "--all"])
+        .env("AUTHPIPE_CACHE_DIR", &cache)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("0 entries (0 bytes) kept"));
+    assert_eq!(size(), 0);
+}

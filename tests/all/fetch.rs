@@ -456,3 +456,35 @@ source = "functions/reads-hello.js"
     assert_eq!(result["error"]["kind"], json!("fetch_denied"), "{result}");
     assert!(!server().requests().iter().any(|r| r.contains("?serve")));
 }
+
+#[test]
+fn credentials_are_dropped_when_a_redirect_changes_origin() {
+    let other = WebServer::start();
+    let allow = vec![server().url("/*"), other.url("/*")];
+    let source = format!(
+        r#"async function pipe(user, context, callback) {{
+            const headers = {{ authorization: 'Bearer secret', 'proxy-authorization': 'Basic secret', cookie: 'session=secret', 'x-kept': 'yes' }};
+            const same = await fetch(env.BASE + '/redirect?to=/echo', {{ headers }});
+            const cross = await fetch(env.BASE + '/redirect?to={}', {{ headers }});
+            user.same = (await same.json()).headers;
+            user.cross = (await cross.json()).headers;
+            callback(null, user, context);
+        }}"#,
+        other.url("/echo")
+    );
+    let result = run_fetching(&source, &allow, Call::default());
+    assert_eq!(result.outcome, Outcome::Allow, "{result:#?}");
+    let (same, cross) = (&result.user["same"], &result.user["cross"]);
+    assert_eq!(
+        same["authorization"], "Bearer secret",
+        "same origin keeps them"
+    );
+    assert_eq!(same["proxy-authorization"], "Basic secret");
+    for header in ["authorization", "proxy-authorization", "cookie"] {
+        assert!(
+            cross.get(header).is_none(),
+            "{header} crossed origins: {cross}"
+        );
+    }
+    assert_eq!(cross["x-kept"], "yes");
+}

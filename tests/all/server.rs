@@ -264,12 +264,74 @@ fn bearer_auth_when_the_token_variable_is_set() {
         "health stays open"
     );
 
-    // The same configuration with the variable empty needs no token.
-    let open = Server::start(&dir, &[("TEST_AUTHPIPE_TOKEN", "")]);
+    // RFC 9110: the scheme is case-insensitive.
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let answer = server.request(
+            "GET",
+            "/v1/functions",
+            &[("authorization", &format!("{scheme} s3cret-token"))],
+            None,
+        );
+        assert_eq!(answer.status, 200, "{scheme}");
+    }
     assert_eq!(
-        open.post("/v1/pipelines/pre-register", INPUT, None).status,
-        200
+        server.get("/metrics", None).status,
+        200,
+        "metrics stay open by default"
     );
+
+    // Naming a variable that holds no token fails closed: no start.
+    for env in [
+        &[("TEST_AUTHPIPE_TOKEN", "")][..],
+        &[("OTHER_VARIABLE", "x")][..],
+    ] {
+        let refused = Server::try_start(&dir, env)
+            .map(|_| ())
+            .expect_err("must not start without its token");
+        assert!(
+            refused.contains("TEST_AUTHPIPE_TOKEN") && refused.contains("not set or empty"),
+            "{refused}"
+        );
+    }
+}
+
+#[test]
+fn metrics_can_require_the_token_or_move_to_their_own_address() {
+    let dir = project("api_token_env = \"TEST_AUTHPIPE_TOKEN\"\nmetrics_auth = true");
+    let server = Server::start(&dir, &[("TEST_AUTHPIPE_TOKEN", "tok")]);
+    assert_eq!(server.get("/metrics", None).status, 401);
+    assert_eq!(server.get("/metrics", Some("tok")).status, 200);
+    assert_eq!(server.get("/healthz", None).status, 200);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = project(&format!("metrics_listen = \"127.0.0.1:{port}\""));
+    let server = Server::start(&dir, &[]);
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut metrics = agent
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .call()
+        .unwrap();
+    assert_eq!(metrics.status(), 200);
+    assert!(
+        metrics
+            .body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("authpipe_build_info")
+    );
+    let api = agent
+        .post(format!("http://127.0.0.1:{port}/v1/pipelines/pre-register"))
+        .send(INPUT)
+        .unwrap();
+    assert_eq!(api.status(), 404, "the metrics address serves no API");
+    assert_eq!(server.get("/metrics", None).status, 200);
 }
 
 #[test]

@@ -48,12 +48,20 @@ fn parse_size(text: &str) -> Result<u64, String> {
         Some((at, _)) => text.split_at(at),
         None => (text, ""),
     };
-    let shift = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
         "" => 0,
         "K" => 10,
         "M" => 20,
         "G" => 30,
-        _ => return Err(format!("{text:?}: expected a size like 1048576, 512K, 64M or 1G")),
+        _ => {
+            return Err(format!(
+                "{text:?}: expected a size like 1048576, 512K, 64M or 1G"
+            ));
+        }
     };
     digits
         .parse::<u64>()

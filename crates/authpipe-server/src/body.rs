@@ -120,9 +120,9 @@ fn refusal_error(refusal: BodyRefusal, limits: &BodyLimits) -> ApiError {
                 limits.timeout.as_millis()
             ),
         ),
-        BodyRefusal::NoBudget => ApiError::unavailable(
-            "too many large request bodies are being received; retry shortly",
-        ),
+        BodyRefusal::NoBudget => {
+            ApiError::unavailable("too many large request bodies are being received; retry shortly")
+        }
         BodyRefusal::ShuttingDown => ApiError::unavailable("the server is shutting down"),
     }
 }
@@ -139,7 +139,11 @@ impl From<BodyRefusal> for Received {
     }
 }
 
-async fn receive<B>(body: B, limits: &BodyLimits, declared: Option<usize>) -> Result<Vec<u8>, Received>
+async fn receive<B>(
+    body: B,
+    limits: &BodyLimits,
+    declared: Option<usize>,
+) -> Result<Vec<u8>, Received>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -250,11 +254,20 @@ mod tests {
         let limits = BodyLimits::new(1 << 20, Duration::from_secs(5), 200 << 10);
         let small = r#"{"user":{},"context":{}}"#;
         assert!(read(small, &limits).await.is_ok());
-        let large = format!(r#"{{"user":{{"x":"{}"}},"context":{{}}}}"#, "x".repeat(90 << 10));
+        let large = format!(
+            r#"{{"user":{{"x":"{}"}},"context":{{}}}}"#,
+            "x".repeat(90 << 10)
+        );
         assert!(read(&large, &limits).await.is_ok(), "fits the budget");
         let held = limits.budget.try_acquire_many(150).unwrap();
-        assert_eq!(read(&large, &limits).await, Err(StatusCode::SERVICE_UNAVAILABLE));
-        assert!(read(small, &limits).await.is_ok(), "small bodies still pass");
+        assert_eq!(
+            read(&large, &limits).await,
+            Err(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert!(
+            read(small, &limits).await.is_ok(),
+            "small bodies still pass"
+        );
         drop(held);
         assert!(read(&large, &limits).await.is_ok(), "budget returned");
     }
@@ -263,8 +276,14 @@ mod tests {
     async fn size_and_shape_are_checked() {
         let limits = BodyLimits::new(64, Duration::from_secs(5), 1 << 20);
         let big = format!(r#"{{"user":{{"x":"{}"}},"context":{{}}}}"#, "x".repeat(100));
-        assert_eq!(read(&big, &limits).await, Err(StatusCode::PAYLOAD_TOO_LARGE));
+        assert_eq!(
+            read(&big, &limits).await,
+            Err(StatusCode::PAYLOAD_TOO_LARGE)
+        );
         assert_eq!(read("{nope", &limits).await, Err(StatusCode::BAD_REQUEST));
-        assert_eq!(read(r#"{"user":{}}"#, &limits).await, Err(StatusCode::BAD_REQUEST));
+        assert_eq!(
+            read(r#"{"user":{}}"#, &limits).await,
+            Err(StatusCode::BAD_REQUEST)
+        );
     }
 }

@@ -361,12 +361,14 @@ impl Config {
         lookup_env: &dyn Fn(&str) -> Option<String>,
         purpose: Purpose,
     ) -> Result<Config, ConfigError> {
-        let bytes = authpipe::bounded::read_file_capped(path, authpipe::MAX_SOURCE_BYTES)
-            .map_err(|e| ConfigError {
-                file: path.to_path_buf(),
-                line: 1,
-                column: 1,
-                message: format!("cannot read the configuration: {e}"),
+        let bytes =
+            authpipe::bounded::read_file_capped(path, authpipe::MAX_SOURCE_BYTES).map_err(|e| {
+                ConfigError {
+                    file: path.to_path_buf(),
+                    line: 1,
+                    column: 1,
+                    message: format!("cannot read the configuration: {e}"),
+                }
             })?;
         let text = String::from_utf8(bytes).map_err(|_| ConfigError {
             file: path.to_path_buf(),
@@ -410,7 +412,11 @@ impl Config {
     }
 }
 
-fn address(at: &Locator<'_>, name: &str, value: &Spanned<String>) -> Result<SocketAddr, ConfigError> {
+fn address(
+    at: &Locator<'_>,
+    name: &str,
+    value: &Spanned<String>,
+) -> Result<SocketAddr, ConfigError> {
     value.get_ref().parse().map_err(|_| {
         at.span(
             value,
@@ -477,10 +483,14 @@ fn server(
     };
     if raw.metrics_auth && api_token_env.is_none() {
         let span = raw.metrics_listen.as_ref().map_or(0, |v| v.span().start);
-        return Err(at.at(span, "metrics_auth = true needs api_token_env (the token it requires)"));
+        return Err(at.at(
+            span,
+            "metrics_auth = true needs api_token_env (the token it requires)",
+        ));
     }
     let millis = |value: &Option<Spanned<i64>>, name: &str, default: Duration, max: i64| {
-        count(value, name, default.as_millis() as usize, max).map(|ms| Duration::from_millis(ms as u64))
+        count(value, name, default.as_millis() as usize, max)
+            .map(|ms| Duration::from_millis(ms as u64))
     };
     Ok(ServerConfig {
         listen,
@@ -488,17 +498,42 @@ fn server(
         api_token,
         metrics_auth: raw.metrics_auth,
         metrics_listen,
-        header_timeout: millis(&raw.header_timeout_ms, "header_timeout_ms", DEFAULT_HEADER_TIMEOUT, 3_600_000)?,
-        body_timeout: millis(&raw.body_timeout_ms, "body_timeout_ms", DEFAULT_BODY_TIMEOUT, 3_600_000)?,
-        idle_timeout: millis(&raw.idle_timeout_ms, "idle_timeout_ms", DEFAULT_IDLE_TIMEOUT, 3_600_000)?,
-        max_connections: count(&raw.max_connections, "max_connections", DEFAULT_MAX_CONNECTIONS, 1_000_000)?,
+        header_timeout: millis(
+            &raw.header_timeout_ms,
+            "header_timeout_ms",
+            DEFAULT_HEADER_TIMEOUT,
+            3_600_000,
+        )?,
+        body_timeout: millis(
+            &raw.body_timeout_ms,
+            "body_timeout_ms",
+            DEFAULT_BODY_TIMEOUT,
+            3_600_000,
+        )?,
+        idle_timeout: millis(
+            &raw.idle_timeout_ms,
+            "idle_timeout_ms",
+            DEFAULT_IDLE_TIMEOUT,
+            3_600_000,
+        )?,
+        max_connections: count(
+            &raw.max_connections,
+            "max_connections",
+            DEFAULT_MAX_CONNECTIONS,
+            1_000_000,
+        )?,
         max_body_bytes_in_flight: count(
             &raw.max_body_bytes_in_flight,
             "max_body_bytes_in_flight",
             DEFAULT_MAX_BODY_BYTES_IN_FLIGHT,
             1 << 40,
         )?,
-        shutdown_grace: millis(&raw.shutdown_grace_ms, "shutdown_grace_ms", DEFAULT_SHUTDOWN_GRACE, 600_000)?,
+        shutdown_grace: millis(
+            &raw.shutdown_grace_ms,
+            "shutdown_grace_ms",
+            DEFAULT_SHUTDOWN_GRACE,
+            600_000,
+        )?,
         max_body_bytes: count(
             &raw.max_body_bytes,
             "max_body_bytes",
@@ -610,7 +645,10 @@ fn limit<T>(
             let expected = error
                 .map(|e| format!("expected {}..={}", e.min, e.max))
                 .unwrap_or_else(|| "expected a positive number".into());
-            Err(at.span(value, format!("{name} = {written} is out of range: {expected}")))
+            Err(at.span(
+                value,
+                format!("{name} = {written} is out of range: {expected}"),
+            ))
         }
     }
 }
@@ -660,10 +698,14 @@ fn functions(
             }
         }
         let mut limits = Limits::default();
-        limit(at, "timeout_ms", &f.timeout_ms, |n| limits.timeout_ms(n).map(|_| ()))?;
+        limit(at, "timeout_ms", &f.timeout_ms, |n| {
+            limits.timeout_ms(n).map(|_| ())
+        })?;
         limit(at, "fuel", &f.fuel, |n| limits.fuel(n).map(|_| ()))?;
         limit(at, "memory_mb", &f.memory_mb, |n| {
-            limits.memory_mb(u32::try_from(n).unwrap_or(u32::MAX)).map(|_| ())
+            limits
+                .memory_mb(u32::try_from(n).unwrap_or(u32::MAX))
+                .map(|_| ())
         })?;
         let on_error = match f.on_error.as_ref().map(|v| v.get_ref().as_str()) {
             None | Some("deny") => OnError::Deny,
@@ -677,9 +719,8 @@ fn functions(
             }
         };
         let source_path = base.join(f.source.get_ref());
-        let source = authpipe::bounded::read_source_file(&source_path).map_err(|e| {
-            at.span(&f.source, format!("source = {:?}: {e}", f.source.get_ref()))
-        })?;
+        let source = authpipe::bounded::read_source_file(&source_path)
+            .map_err(|e| at.span(&f.source, format!("source = {:?}: {e}", f.source.get_ref())))?;
         let fixtures = match &f.fixtures {
             Some(dir) => base.join(dir.get_ref()),
             None => base.join("fixtures").join(&name),

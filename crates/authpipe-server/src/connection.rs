@@ -65,12 +65,9 @@ impl Activity {
         let now = self.now_ms();
         self.last_active_ms.store(now, Ordering::Relaxed);
         if self.requests.load(Ordering::Relaxed) == 0 {
-            let _ = self.head_started_ms.compare_exchange(
-                0,
-                now,
-                Ordering::Relaxed,
-                Ordering::Relaxed,
-            );
+            let _ =
+                self.head_started_ms
+                    .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
         }
     }
 
@@ -334,7 +331,10 @@ mod tests {
             header: Duration::from_millis(0),
             idle: Duration::from_secs(60),
         };
-        assert!(matches!(activity.verdict(&timeouts, false), Verdict::WaitUntil(_)));
+        assert!(matches!(
+            activity.verdict(&timeouts, false),
+            Verdict::WaitUntil(_)
+        ));
         assert!(matches!(
             activity.verdict(&timeouts, true),
             Verdict::Close(CloseReason::Shutdown)
@@ -347,6 +347,9 @@ mod tests {
         let guard = activity.request_started();
         assert!(matches!(activity.verdict(&timeouts, true), Verdict::Busy));
         drop(guard);
-        assert!(matches!(activity.verdict(&timeouts, false), Verdict::WaitUntil(_)));
+        assert!(matches!(
+            activity.verdict(&timeouts, false),
+            Verdict::WaitUntil(_)
+        ));
     }
 }

@@ -7,9 +7,7 @@
 use crate::config::{Config, FunctionConfig, Trigger};
 use crate::metrics::Metrics;
 use anyhow::{Context, Result};
-use authpipe::fetch::{
-    DenyAll, FetchError, FetchRequest, FetchResponse, Fetcher, HttpFetcher,
-};
+use authpipe::fetch::{DenyAll, FetchError, FetchRequest, FetchResponse, Fetcher, HttpFetcher};
 use authpipe::{Environ, Function, Pipeline, Runtime, Stage};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};

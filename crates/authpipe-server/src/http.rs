@@ -202,7 +202,11 @@ pub enum Listener {
 }
 
 /// Answers one request.
-pub async fn handle<B>(state: &Arc<AppState>, listener: Listener, request: Request<B>) -> HttpResponse
+pub async fn handle<B>(
+    state: &Arc<AppState>,
+    listener: Listener,
+    request: Request<B>,
+) -> HttpResponse
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -254,7 +258,11 @@ where
         _ => return Err(not_found()),
     };
     if request.method() != allowed {
-        let allow = if allowed == Method::GET { "GET" } else { "POST" };
+        let allow = if allowed == Method::GET {
+            "GET"
+        } else {
+            "POST"
+        };
         return Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             format!("{path} accepts {allowed} only"),
@@ -263,7 +271,10 @@ where
     }
     let deployment = state.deployment();
     match segments.as_slice() {
-        ["healthz"] => Ok(json_response(StatusCode::OK, br#"{"status":"ok"}"#.to_vec())),
+        ["healthz"] => Ok(json_response(
+            StatusCode::OK,
+            br#"{"status":"ok"}"#.to_vec(),
+        )),
         ["metrics"] => {
             if deployment.config.server.metrics_auth {
                 authorize(&deployment, &request)?;
@@ -463,7 +474,12 @@ fn spawn_background(state: &Arc<AppState>, trigger: &'static str, stage: Stage, 
                 .await;
             state.metrics.record_stages(&result);
             log_invocation(Invoked::Async(stage.function.name()), &result);
-            if state.metrics.async_queue_depth.fetch_sub(1, Ordering::SeqCst) == 1 {
+            if state
+                .metrics
+                .async_queue_depth
+                .fetch_sub(1, Ordering::SeqCst)
+                == 1
+            {
                 state.async_idle.notify_waiters();
             }
         }

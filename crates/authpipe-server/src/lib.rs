@@ -203,7 +203,10 @@ async fn accept_loop(
         let _ = stream.set_nodelay(true);
         let state = state.clone();
         tokio::spawn(async move {
-            state.metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+            state
+                .metrics
+                .connections_open
+                .fetch_add(1, Ordering::Relaxed);
             let (io, activity) = Tracked::new(stream);
             let service = {
                 let (state, activity) = (state.clone(), activity.clone());
@@ -212,7 +215,9 @@ async fn accept_loop(
                     let state = state.clone();
                     async move {
                         let response = http::handle(&state, which, request).await;
-                        Ok::<_, Infallible>(response.map(|body| GuardedBody::new(body, Some(guard))))
+                        Ok::<_, Infallible>(
+                            response.map(|body| GuardedBody::new(body, Some(guard))),
+                        )
                     }
                 })
             };
@@ -220,12 +225,16 @@ async fn accept_loop(
                 .timer(TokioTimer::new())
                 .header_read_timeout(None)
                 .serve_connection(TokioIo::new(io), service);
-            let closed = connection::supervise(connection, activity, timeouts, state.stopping()).await;
+            let closed =
+                connection::supervise(connection, activity, timeouts, state.stopping()).await;
             if let Some(reason) = closed {
                 tracing::debug!(%peer, reason = reason.as_str(), "connection closed by the server");
                 state.metrics.record_closed(reason.as_str());
             }
-            state.metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+            state
+                .metrics
+                .connections_open
+                .fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
     }

@@ -253,7 +253,12 @@ impl Metrics {
                 .lock()
                 .expect("metrics lock")
                 .iter()
-                .map(|((function, kind), n)| (format!("function=\"{}\",kind=\"{kind}\"", escape(function)), *n)),
+                .map(|((function, kind), n)| {
+                    (
+                        format!("function=\"{}\",kind=\"{kind}\"", escape(function)),
+                        *n,
+                    )
+                }),
         );
         labelled(
             &mut out,
@@ -263,7 +268,12 @@ impl Metrics {
                 .lock()
                 .expect("metrics lock")
                 .iter()
-                .map(|((host, status), n)| (format!("host=\"{}\",status=\"{}\"", escape(host), escape(status)), *n)),
+                .map(|((host, status), n)| {
+                    (
+                        format!("host=\"{}\",status=\"{}\"", escape(host), escape(status)),
+                        *n,
+                    )
+                }),
         );
         header(
             &mut out,
@@ -271,10 +281,11 @@ impl Metrics {
             "histogram",
             "Time from a request's head to its response.",
         );
-        self.http_duration
-            .lock()
-            .expect("metrics lock")
-            .render(&mut out, "authpipe_http_request_duration_seconds", &HTTP_BUCKETS);
+        self.http_duration.lock().expect("metrics lock").render(
+            &mut out,
+            "authpipe_http_request_duration_seconds",
+            &HTTP_BUCKETS,
+        );
         labelled(
             &mut out,
             "authpipe_connections_closed_total",
@@ -376,12 +387,7 @@ impl Metrics {
 }
 
 /// A counter with one series per label set.
-fn labelled(
-    out: &mut String,
-    name: &str,
-    help: &str,
-    series: impl Iterator<Item = (String, u64)>,
-) {
+fn labelled(out: &mut String, name: &str, help: &str, series: impl Iterator<Item = (String, u64)>) {
     header(out, name, "counter", help);
     for (labels, value) in series {
         let _ = writeln!(out, "{name}{{{labels}}} {value}");

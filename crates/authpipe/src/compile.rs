@@ -167,8 +167,7 @@ impl Runtime {
             file.to_string(),
             source.to_string(),
         );
-        match tokio::task::spawn_blocking(move || runtime.compile_as(&name, &file, &source)).await
-        {
+        match tokio::task::spawn_blocking(move || runtime.compile_as(&name, &file, &source)).await {
             Ok(result) => result,
             Err(e) => Err(CompileError::Internal(
                 anyhow::Error::new(e).context("the compile task failed"),

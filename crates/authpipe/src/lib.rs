@@ -61,7 +61,8 @@ pub use compile::CompileError;
 pub use function::Function;
 pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, FUEL_RANGE, LimitError, Limits,
-    MAX_INPUT_BYTES, MAX_LOG_BYTES, MAX_OUTPUT_BYTES, MAX_SOURCE_BYTES, MEMORY_MB_RANGE, TIMEOUT_MS_RANGE,
+    MAX_INPUT_BYTES, MAX_LOG_BYTES, MAX_OUTPUT_BYTES, MAX_SOURCE_BYTES, MEMORY_MB_RANGE,
+    TIMEOUT_MS_RANGE,
 };
 pub use pipeline::{OnError, Pipeline, Stage};
 pub use result::{

@@ -312,8 +312,8 @@ impl FetchPolicy {
     }
 
     pub(crate) fn check(&self, url: &str) -> Result<Checked, FetchError> {
-        let parsed = Url::parse(url)
-            .map_err(|e| FetchError::Failed(format!("fetch: invalid URL: {e}")))?;
+        let parsed =
+            Url::parse(url).map_err(|e| FetchError::Failed(format!("fetch: invalid URL: {e}")))?;
         let denied = |reason: String| FetchError::Denied {
             url: super::shown(&parsed),
             reason,
