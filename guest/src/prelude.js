@@ -179,11 +179,17 @@
     return '';
   }
 
-  function noteTopLevelRandom(what) {
+  // Records `FILE:LINE:COL: top-level code <what>` once.
+  function noteCompileTime(what) {
     if (!compiling || compileWarnings.length >= MAX_COMPILE_WARNINGS) return;
-    const warning = `${userPosition()}top-level code calls ${what} while the function is compiled, `
-      + 'so its value is fixed in the snapshot and the same on every call; call it inside pipe instead';
+    const warning = `${userPosition()}top-level code ${what}`;
     if (!compileWarnings.includes(warning)) compileWarnings.push(warning);
+  }
+
+  function noteTopLevelRandom(what) {
+    if (!compiling) return;
+    noteCompileTime(`calls ${what} while the function is compiled, `
+      + 'so its value is fixed in the snapshot and the same on every call; call it inside pipe instead');
   }
 
   const mathRandom = Math.random;
@@ -639,9 +645,15 @@
   readOnly('axios', axios);
   readOnly('require', require);
   // `env` is built from this call's WASI environment on first access only.
+  // At compile time there is no call and so no environment: top-level code
+  // sees an empty `env` (and a warning), and nothing is kept for the calls.
   let envObject;
   defineProperty(global, 'env', {
     get() {
+      if (compiling) {
+        noteCompileTime('reads env, which is empty then; read env inside pipe');
+        return natives.env();
+      }
       if (envObject === undefined) envObject = natives.env();
       return envObject;
     },
