@@ -52,6 +52,10 @@ test-templates: build
 bench-http seconds="20" connections="16": build
     bash scripts/bench-http.sh {{seconds}} {{connections}}
 
+# Attack figures: normal traffic during a disconnect flood and a slow-body flood, RSS, real timeout durations.
+flood seconds="10": build
+    python3 scripts/flood.py {{authpipe}} {{seconds}}
+
 # Formatting and clippy, warnings denied.
 lint: setup
     cargo fmt --all --check
