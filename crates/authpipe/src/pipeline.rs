@@ -70,11 +70,9 @@ impl Stage {
         cancel: CancelToken,
         hold: H,
     ) -> InvocationResult {
-        let stage = self.clone();
-        off_reactor(cancel, hold, move |cancel| {
-            stage.run_blocking_with(&input, cancel)
-        })
-        .await
+        Pipeline::new(vec![self.clone()])
+            .run_with(input, cancel, hold)
+            .await
     }
 }
 
