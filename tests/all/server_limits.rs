@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 /// Spins until its deadline, partly in host calls (with fuel for 3 s).
 const SPIN: &str = "function pipe(u, c, cb) { const b = new Uint8Array(65536); while (true) { crypto.getRandomValues(b); } }";
 const FAST: &str = "function pipe(u, c, cb) { u.seen = true; cb(null, u, c) }";
-const THROWS: &str = "function pipe(u, c, cb) {\n  console.warn('about to fail');\n  throw new Error('boom at line 3');\n}";
+const THROWS: &str = "function pipe(u, c, cb) {\n  console.warn('about to fail\\nforged INFO line');\n  throw new Error('boom at line 3');\n}";
 
 /// A project with a spinning, a fast and a throwing function.
 fn project(label: &str, server: &str) -> std::path::PathBuf {

@@ -26,7 +26,8 @@ pub enum Invoked<'a> {
 pub fn log_invocation(invoked: Invoked<'_>, result: &InvocationResult) {
     for stage in &result.stages {
         for record in &stage.logs {
-            let (function, message) = (stage.function.as_str(), record.message.as_str());
+            let function = stage.function.as_str();
+            let message = one_line(&record.message);
             match record.level {
                 LogLevel::Debug => {
                     tracing::debug!(target: "authpipe::function", function, "{message}")
@@ -60,18 +61,35 @@ pub fn log_invocation(invoked: Invoked<'_>, result: &InvocationResult) {
         Some(error) if result.outcome == Outcome::Deny => tracing::info!(
             target: "authpipe::invocation",
             invoked = kind, name, outcome, error_kind = error.kind.as_str(),
-            error_message = %error.message,
+            error_message = %one_line(&error.message),
             error_function = error.function.as_deref().unwrap_or(""),
             duration_us, fuel, stages, "invocation"
         ),
         Some(error) => tracing::warn!(
             target: "authpipe::invocation",
             invoked = kind, name, outcome, error_kind = error.kind.as_str(),
-            error_message = %error.message,
+            error_message = %one_line(&error.message),
             error_function = error.function.as_deref().unwrap_or(""),
             duration_us, fuel, stages, "invocation"
         ),
     }
+}
+
+/// `text` with line breaks and other control characters escaped (`\n`,
+/// `\u{1b}`), so that a function cannot forge log lines of its own.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `fn=outcome/123us/4567fuel` per stage, space-separated.
@@ -94,4 +112,18 @@ fn stages_summary(result: &InvocationResult) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn control_characters_cannot_start_a_new_log_line() {
+        assert_eq!(one_line("plain text"), "plain text");
+        assert_eq!(
+            one_line("a\n2026-01-01 INFO forged\r\u{1b}[31m"),
+            "a\\n2026-01-01 INFO forged\\r\\u{1b}[31m"
+        );
+    }
 }
