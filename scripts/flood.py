@@ -106,7 +106,7 @@ def normal_traffic(addr, until):
     while time.monotonic() < until:
         status, body, took = call(addr, "/v1/functions/fast/invoke")
         ok = status == 200 and '"outcome":"allow"' in body
-        results.append((ok, took, "concurrent limit" in body))
+        results.append((ok, took, "concurrent limit" in body, status if not ok else None))
     return results
 
 
@@ -118,7 +118,13 @@ def summary(results):
     p50 = times[len(times) // 2] * 1000
     p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
     leaked = sum(1 for r in results if r[2])
-    return f"{ok}/{len(results)} ok ({100 * ok / len(results):.1f}%), p50 {p50:.1f} ms, p99 {p99:.1f} ms, pool errors {leaked}"
+    failed = {}
+    for r in results:
+        if r[3] is not None:
+            failed[r[3]] = failed.get(r[3], 0) + 1
+    others = ", ".join(f"{n}x status {s or 'none'}" for s, n in sorted(failed.items()))
+    return (f"{ok}/{len(results)} ok ({100 * ok / len(results):.1f}%), p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+            f"pool errors {leaked}" + (f", not ok: {others}" if others else ""))
 
 
 def disconnect_flood(addr, until):
