@@ -272,8 +272,9 @@ where
                     connection.as_mut().graceful_shutdown();
                     graceful_started = true;
                 }
-                // Re-check soon: the request may end at any time.
-                Duration::from_millis(50)
+                // Re-check once the request may have ended (shutdown wakes
+                // the watchdog at once).
+                timeouts.header.min(Duration::from_secs(1))
             }
             Verdict::WaitUntil(ms) => Duration::from_millis(ms),
         };

@@ -6,6 +6,8 @@
 //! * [`http`]: the API. [`http::handle`] turns a request into a response
 //!   without a socket; [`serve`] binds, accepts, reloads on SIGHUP and shuts
 //!   down gracefully on SIGINT/SIGTERM.
+//! * [`connection`] and [`body`]: connection caps and timeouts, body limits.
+//! * [`platform`]: store mode's per-tenant deployments (in progress).
 #![deny(missing_docs)]
 
 pub mod body;
@@ -16,6 +18,7 @@ pub mod error;
 pub mod http;
 pub mod invocation_log;
 pub mod metrics;
+pub mod platform;
 
 use anyhow::{Context, Result};
 use authpipe::{Runtime, RuntimeConfig};

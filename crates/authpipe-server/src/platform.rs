@@ -1,0 +1,344 @@
+//! Store mode: what each tenant serves, built from the store.
+//!
+//! A [`Registry`] keeps, per tenant, an immutable [`TenantDeployment`]: the
+//! deployed version of every function compiled into a stage (with the
+//! tenant's env, secrets and fetch allow-list), and the pipelines of every
+//! trigger in run order. A change to a tenant rebuilds its deployment and
+//! swaps it in atomically; calls in flight finish on the one they started
+//! with. Snapshots of unchanged versions are reused, so a rebuild compiles
+//! only what changed.
+
+use crate::config::Trigger;
+use crate::deployment::TriggerPipeline;
+use anyhow::{Context, Result};
+use authpipe::fetch::{AllowPattern, DenyAll, FetchPolicy, Fetcher, HttpFetcher};
+use authpipe::{Environ, Function, Limits, OnError, Pipeline, Runtime, Stage};
+use authpipe_store::{FunctionRecord, FunctionSettings, Store, StoreError};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+
+/// A function as a tenant serves it.
+#[derive(Debug, Clone)]
+pub struct LiveFunction {
+    /// The function's record (newest version, deployed version, order).
+    pub record: FunctionRecord,
+    /// The deployed version's number.
+    pub version: i64,
+    /// The stage running the deployed version.
+    pub stage: Stage,
+    /// The deployed version's settings.
+    pub settings: FunctionSettings,
+}
+
+/// Everything one tenant serves, compiled.
+#[derive(Debug, Default)]
+pub struct TenantDeployment {
+    /// Deployed functions by name.
+    pub functions: BTreeMap<String, LiveFunction>,
+    /// Pipelines by trigger (every trigger has one, possibly empty).
+    pub pipelines: HashMap<Trigger, TriggerPipeline>,
+}
+
+/// The limits and error policy of `settings`.
+pub fn stage_settings(settings: &FunctionSettings) -> Result<(Limits, OnError)> {
+    let mut limits = Limits::default();
+    limits
+        .timeout_ms(settings.timeout_ms)?
+        .fuel(settings.fuel)?
+        .memory_mb(settings.memory_mb)?;
+    let on_error = match settings.on_error.as_str() {
+        "skip" => OnError::Skip,
+        _ => OnError::Deny,
+    };
+    Ok((limits, on_error))
+}
+
+/// Per-tenant deployments over a store.
+pub struct Registry<S: Store> {
+    store: Arc<S>,
+    runtime: Runtime,
+    tenants: RwLock<HashMap<String, Arc<TenantDeployment>>>,
+    /// Compiled functions by (source hash, file name), shared by tenants
+    /// and versions with the same source.
+    compiled: RwLock<HashMap<(String, String), Function>>,
+}
+
+impl<S: Store> Registry<S> {
+    /// An empty registry over `store`.
+    pub fn new(store: Arc<S>, runtime: Runtime) -> Self {
+        Self {
+            store,
+            runtime,
+            tenants: RwLock::new(HashMap::new()),
+            compiled: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// What `tenant` serves now (empty when it has nothing deployed).
+    pub fn tenant(&self, tenant: &str) -> Arc<TenantDeployment> {
+        self.tenants
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tenant)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Builds every tenant's deployment from the store.
+    pub async fn load_all(&self) -> Result<()> {
+        for tenant in self.store.tenants().await? {
+            self.reload(&tenant.id).await?;
+        }
+        Ok(())
+    }
+
+    /// Rebuilds `tenant`'s deployment from the store and swaps it in; a
+    /// deleted tenant is dropped.
+    pub async fn reload(&self, tenant: &str) -> Result<()> {
+        match self.store.tenant(tenant).await {
+            Ok(_) => {}
+            Err(StoreError::NotFound(_)) => {
+                self.tenants
+                    .write()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(tenant);
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let env = self.store.env(tenant).await?;
+        let env = Arc::new(Environ::new(env.iter().map(|v| (&v.key, &v.value)))?);
+        let allow = self.store.fetch_allow(tenant).await?;
+        let fetcher: Arc<dyn Fetcher> = if allow.is_empty() {
+            Arc::new(DenyAll)
+        } else {
+            let patterns = allow
+                .iter()
+                .map(|p| AllowPattern::parse(p))
+                .collect::<Result<Vec<_>, _>>()
+                .context("a stored allow entry does not parse")?;
+            Arc::new(HttpFetcher::new(FetchPolicy::from_patterns(patterns)))
+        };
+        let mut functions = BTreeMap::new();
+        for record in self.store.functions(tenant).await? {
+            let Some(version) = record.deployed_version else {
+                continue;
+            };
+            let deployed = if version == record.latest.version {
+                record.latest.clone()
+            } else {
+                self.store.version(tenant, &record.name, version).await?
+            };
+            let function = self
+                .compile(&record.name, &deployed.source, &deployed.sha256)
+                .await?;
+            let (limits, on_error) = stage_settings(&deployed.settings)?;
+            let stage = Stage {
+                env: env.clone(),
+                limits,
+                on_error,
+                fetch: fetcher.clone(),
+                ..Stage::new(function)
+            };
+            functions.insert(
+                record.name.clone(),
+                LiveFunction {
+                    settings: deployed.settings.clone(),
+                    record,
+                    version,
+                    stage,
+                },
+            );
+        }
+        let pipelines = Trigger::ALL
+            .into_iter()
+            .map(|trigger| (trigger, pipeline_for(&functions, trigger)))
+            .collect();
+        let deployment = Arc::new(TenantDeployment {
+            functions,
+            pipelines,
+        });
+        self.tenants
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(tenant.to_string(), deployment);
+        Ok(())
+    }
+
+    /// The compiled function for `source`, compiling it once per source.
+    async fn compile(&self, name: &str, source: &str, sha256: &str) -> Result<Function> {
+        let file = format!("{name}.js");
+        let key = (sha256.to_string(), file.clone());
+        if let Some(function) = self
+            .compiled
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Ok(function.clone());
+        }
+        let function = self
+            .runtime
+            .compile_as_async(name, &file, source)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("stored function {name:?} does not compile"))?;
+        self.compiled
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, function.clone());
+        Ok(function)
+    }
+}
+
+/// The enabled functions of `trigger`, by run order then name.
+fn pipeline_for(functions: &BTreeMap<String, LiveFunction>, trigger: Trigger) -> TriggerPipeline {
+    let mut members: Vec<&LiveFunction> = functions
+        .values()
+        .filter(|f| {
+            f.settings.enabled
+                && f.settings
+                    .triggers
+                    .iter()
+                    .any(|t| Trigger::parse(t) == Some(trigger))
+        })
+        .collect();
+    members.sort_by(|a, b| {
+        (a.record.run_order, &a.record.name).cmp(&(b.record.run_order, &b.record.name))
+    });
+    TriggerPipeline {
+        sync: Pipeline::new(
+            members
+                .iter()
+                .filter(|f| !f.settings.is_async)
+                .map(|f| f.stage.clone())
+                .collect(),
+        ),
+        background: members
+            .iter()
+            .filter(|f| f.settings.is_async)
+            .map(|f| f.stage.clone())
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authpipe_store::{FunctionVersion, Quotas, SecretBox, SqliteStore, Tenant, now_ms};
+
+    fn version(source: &str, triggers: &[&str]) -> FunctionVersion {
+        FunctionVersion {
+            version: 0,
+            source: source.into(),
+            sha256: format!("{:x}", content_hash(source)),
+            settings: FunctionSettings {
+                description: String::new(),
+                triggers: triggers.iter().map(|t| t.to_string()).collect(),
+                enabled: true,
+                is_async: false,
+                timeout_ms: 3000,
+                fuel: 100_000_000,
+                memory_mb: 32,
+                on_error: "deny".into(),
+            },
+            created_at: 0,
+            created_by: "admin".into(),
+        }
+    }
+
+    /// A stand-in for the source's SHA-256 (distinct per source).
+    fn content_hash(text: &str) -> u64 {
+        text.bytes().fold(1469598103934665603u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(1099511628211)
+        })
+    }
+
+    const MARK: &str = "function pipe(u, c, cb) { u.trail = (u.trail || []).concat(['MARK']); u.secret = env.SECRET; cb(null, u, c) }";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn tenants_serve_their_deployed_versions_in_order() {
+        let dir = std::env::temp_dir().join(format!("authpipe-registry-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let store = Arc::new(
+            SqliteStore::open(&dir.join("db"), SecretBox::new(&[3; 32]))
+                .await
+                .unwrap(),
+        );
+        for id in ["acme", "globex"] {
+            store
+                .create_tenant(&Tenant {
+                    id: id.into(),
+                    name: id.into(),
+                    quotas: Quotas::default(),
+                    created_at: now_ms(),
+                    updated_at: now_ms(),
+                })
+                .await
+                .unwrap();
+        }
+        let first = MARK.replace("'MARK'", "'first'");
+        let second = MARK.replace("'MARK'", "'second'");
+        store
+            .create_function("acme", "b", &version(&second, &["pre-register"]), 20, true)
+            .await
+            .unwrap();
+        store
+            .create_function("acme", "a", &version(&first, &["PRE_REGISTER"]), 10, true)
+            .await
+            .unwrap();
+        store
+            .add_version(
+                "acme",
+                "a",
+                &version(&MARK.replace("'MARK'", "'draft'"), &["pre-register"]),
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+        store
+            .set_env("acme", "SECRET", "s3cret", true)
+            .await
+            .unwrap();
+
+        let registry = Registry::new(store.clone(), Runtime::new().unwrap());
+        registry.load_all().await.unwrap();
+        let input = br#"{"user":{},"context":{}}"#.to_vec();
+        let acme = registry.tenant("acme");
+        let result = acme.pipelines[&Trigger::PreRegister]
+            .sync
+            .run(input.clone())
+            .await;
+        assert_eq!(
+            result.user["trail"],
+            serde_json::json!(["first", "second"]),
+            "{result:#?}"
+        );
+        assert_eq!(
+            result.user["secret"], "s3cret",
+            "secrets reach the function"
+        );
+        assert!(registry.tenant("globex").functions.is_empty());
+
+        // Promote the draft: only this tenant changes.
+        store.deploy("acme", "a", 2).await.unwrap();
+        registry.reload("acme").await.unwrap();
+        let result = registry.tenant("acme").pipelines[&Trigger::PreRegister]
+            .sync
+            .run(input.clone())
+            .await;
+        assert_eq!(result.user["trail"], serde_json::json!(["draft", "second"]));
+        assert_eq!(registry.tenant("acme").functions["a"].version, 2);
+
+        store.delete_tenant("acme").await.unwrap();
+        registry.reload("acme").await.unwrap();
+        assert!(registry.tenant("acme").functions.is_empty());
+    }
+}
