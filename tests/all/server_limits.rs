@@ -149,6 +149,15 @@ fn disconnecting_clients_do_not_take_capacity_from_others() {
         assert!(Instant::now() < deadline, "sandboxes still running");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Operators see them.
+    assert!(metric(&server, "authpipe_invocations_cancelled_total") > 50.0);
+    assert!(
+        server
+            .stderr()
+            .lines()
+            .any(|l| l.contains("outcome=\"cancelled\"") && l.contains("function spin")),
+        "no cancelled invocation in the log"
+    );
 }
 
 #[test]

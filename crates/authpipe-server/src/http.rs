@@ -438,10 +438,9 @@ where
     } else {
         Some(input.clone())
     };
-    let result = pipeline
-        .sync
-        .run_with(input, state.request_cancel.child(), permit)
-        .await;
+    let cancel = state.request_cancel.child();
+    let watch = CancelWatch::new(state, &cancel, Invoked::Pipeline(trigger.as_str()));
+    let result = pipeline.sync.run_with(input, cancel, (permit, watch)).await;
     state.metrics.record_stages(&result);
     state.metrics.record_pipeline(trigger.as_str(), &result);
     log_invocation(Invoked::Pipeline(trigger.as_str()), &result);
@@ -502,13 +501,51 @@ where
     };
     let input = read_input(state, request).await?;
     let permit = admit(state)?;
+    let cancel = state.request_cancel.child();
+    let watch = CancelWatch::new(state, &cancel, Invoked::Function(name));
     let result = function
         .stage
-        .run_with(input, state.request_cancel.child(), permit)
+        .run_with(input, cancel, (permit, watch))
         .await;
     state.metrics.record_stages(&result);
     log_invocation(Invoked::Function(name), &result);
     result_response(&result)
+}
+
+/// Held by a sandbox until it stops: counts and logs the invocation when it
+/// was cancelled (its client went away, or shutdown gave up waiting),
+/// since the request handler that would have logged it is gone.
+struct CancelWatch {
+    metrics: Arc<Metrics>,
+    cancel: CancelToken,
+    invoked: String,
+    span: tracing::Span,
+}
+
+impl CancelWatch {
+    fn new(state: &AppState, cancel: &CancelToken, invoked: Invoked<'_>) -> Self {
+        Self {
+            metrics: state.metrics.clone(),
+            cancel: cancel.clone(),
+            invoked: invoked.describe(),
+            span: tracing::Span::current(),
+        }
+    }
+}
+
+impl Drop for CancelWatch {
+    fn drop(&mut self) {
+        if self.cancel.is_cancelled() {
+            self.metrics.cancelled.fetch_add(1, Ordering::Relaxed);
+            let _entered = self.span.enter();
+            tracing::info!(
+                target: "authpipe::invocation",
+                invoked = %self.invoked,
+                outcome = "cancelled",
+                "invocation cancelled: the client went away or the server is shutting down"
+            );
+        }
+    }
 }
 
 fn result_response(result: &InvocationResult) -> Result<HttpResponse, ApiError> {

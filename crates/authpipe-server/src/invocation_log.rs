@@ -22,6 +22,17 @@ pub enum Invoked<'a> {
     Async(&'a str),
 }
 
+impl Invoked<'_> {
+    /// `pipeline pre-register`, `function name` or `async name`.
+    pub fn describe(&self) -> String {
+        match self {
+            Invoked::Pipeline(trigger) => format!("pipeline {trigger}"),
+            Invoked::Function(name) => format!("function {name}"),
+            Invoked::Async(name) => format!("async {name}"),
+        }
+    }
+}
+
 /// Logs `result` and the stages' own log lines.
 pub fn log_invocation(invoked: Invoked<'_>, result: &InvocationResult) {
     for stage in &result.stages {

@@ -42,6 +42,9 @@ pub struct Metrics {
     pub connections_open: AtomicI64,
     /// Connections answered 503 because `max_connections` were open.
     pub connections_refused: AtomicU64,
+    /// Invocations cancelled because their client went away (or shutdown
+    /// gave up waiting for them).
+    pub cancelled: AtomicU64,
     /// Async invocations waiting or running.
     pub async_queue_depth: AtomicI64,
     /// Async invocations dropped because the queue was full.
@@ -331,7 +334,13 @@ impl Metrics {
                 "authpipe_http_responses_total{{status=\"{status}\"}} {count}"
             );
         }
-        let scalars: [(&str, &str, &str, i64); 6] = [
+        let scalars: [(&str, &str, &str, i64); 7] = [
+            (
+                "authpipe_invocations_cancelled_total",
+                "counter",
+                "Invocations cancelled: the client went away or shutdown gave up waiting.",
+                self.cancelled.load(Ordering::Relaxed) as i64,
+            ),
             (
                 "authpipe_connections_open",
                 "gauge",
