@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 connections=${2:-32}
-bin=./target/release/authpipe
+bin=${AUTHPIPE_BIN:-./target/release/authpipe}
 project=examples/starter-project
 input=$project/requests/pre-register.json
 
@@ -21,6 +21,9 @@ if ! command -v wrk >/dev/null; then
     exit 1
   fi
 fi
+
+# The starter project requires a bearer token (api_token_env fails closed).
+export AUTHPIPE_TOKEN=${AUTHPIPE_TOKEN:-bench-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -72,8 +75,9 @@ cat > "$work/post.lua" <<LUA
 wrk.method = "POST"
 wrk.body = "$body"
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $AUTHPIPE_TOKEN"
 LUA
-curl -sf -X POST "$base/v1/pipelines/pre-register" -d @"$input" | grep -q '"outcome":"allow"' \
+curl -sf -X POST "$base/v1/pipelines/pre-register" -H "Authorization: Bearer $AUTHPIPE_TOKEN" -d @"$input" | grep -q '"outcome":"allow"' \
   || { echo "the pipeline does not allow the sample input" >&2; exit 1; }
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$base/v1/pipelines/pre-register" | tee "$work/wrk.txt"
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$pid"/status)
