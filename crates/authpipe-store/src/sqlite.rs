@@ -75,6 +75,19 @@ fn conflict_or(what: String) -> impl FnOnce(sqlx::Error) -> StoreError {
     }
 }
 
+/// Maps a foreign-key violation (the tenant does not exist) to
+/// [`StoreError::NotFound`], anything else with `otherwise`.
+fn unknown_tenant_or(
+    tenant: &str,
+    otherwise: impl FnOnce(sqlx::Error) -> StoreError,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
+    let missing = format!("tenant {tenant:?}");
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound(missing),
+        _ => otherwise(e),
+    }
+}
+
 fn tenant_row(row: &sqlx::sqlite::SqliteRow) -> Result<Tenant> {
     let quotas: String = row.try_get("quotas")?;
     Ok(Tenant {
@@ -289,12 +302,7 @@ impl Store for SqliteStore {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::NotFound(format!("tenant {tenant:?}"))
-            }
-            _ => conflict_or(format!("function {name:?}"))(e),
-        })?;
+        .map_err(unknown_tenant_or(tenant, conflict_or(format!("function {name:?}"))))?;
         insert_version(&mut tx, tenant, name, 1, version, now).await?;
         tx.commit().await?;
         self.function(tenant, name).await
@@ -473,12 +481,7 @@ impl Store for SqliteStore {
         .bind(now_ms())
         .execute(&self.pool)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::NotFound(format!("tenant {tenant:?}"))
-            }
-            _ => StoreError::from(e),
-        })?;
+        .map_err(unknown_tenant_or(tenant, StoreError::from))?;
         Ok(())
     }
 
@@ -534,12 +537,7 @@ impl Store for SqliteStore {
         .bind(now_ms())
         .execute(&self.pool)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                StoreError::NotFound(format!("tenant {tenant:?}"))
-            }
-            _ => StoreError::from(e),
-        })?;
+        .map_err(unknown_tenant_or(tenant, StoreError::from))?;
         Ok(())
     }
 
