@@ -170,7 +170,9 @@ impl<S: Store> Registry<S> {
         Ok(())
     }
 
-    /// The compiled function for `source`, compiling it once per source.
+    /// The compiled function for `source`: from memory, from a snapshot in
+    /// the store (made by any node with the same engine), or compiled once
+    /// and its snapshot stored.
     async fn compile(&self, name: &str, source: &str, sha256: &str) -> Result<Function> {
         let file = format!("{name}.js");
         let key = (sha256.to_string(), file.clone());
@@ -182,12 +184,30 @@ impl<S: Store> Registry<S> {
         {
             return Ok(function.clone());
         }
-        let function = self
-            .runtime
-            .compile_as_async(name, &file, source)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("stored function {name:?} does not compile"))?;
+        let snapshot_key = format!("{}/{file}/{sha256}", self.runtime.engine_id());
+        let stored = self.store.snapshot(&snapshot_key).await?;
+        let loaded = stored.and_then(|snapshot| match self.runtime.load(name, &snapshot) {
+            Ok(function) => Some(function),
+            Err(e) => {
+                tracing::warn!(function = name, error = %e, "ignoring an unusable stored snapshot");
+                None
+            }
+        });
+        let function = match loaded {
+            Some(function) => function,
+            None => {
+                let function = self
+                    .runtime
+                    .compile_as_async(name, &file, source)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .with_context(|| format!("stored function {name:?} does not compile"))?;
+                self.store
+                    .put_snapshot(&snapshot_key, function.snapshot())
+                    .await?;
+                function
+            }
+        };
         self.compiled
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -336,6 +356,21 @@ mod tests {
             .await;
         assert_eq!(result.user["trail"], serde_json::json!(["draft", "second"]));
         assert_eq!(registry.tenant("acme").functions["a"].version, 2);
+
+        // A second node (a new registry over the same store) loads the
+        // stored snapshots instead of compiling.
+        let engine = Runtime::new().unwrap().engine_id();
+        let key = format!(
+            "{engine}/a.js/{}",
+            registry.tenant("acme").functions["a"].record.latest.sha256
+        );
+        assert!(
+            store.snapshot(&key).await.unwrap().is_some(),
+            "snapshot stored"
+        );
+        let second = Registry::new(store.clone(), Runtime::new().unwrap());
+        second.load_all().await.unwrap();
+        assert_eq!(second.tenant("acme").functions["a"].version, 2);
 
         store.delete_tenant("acme").await.unwrap();
         registry.reload("acme").await.unwrap();

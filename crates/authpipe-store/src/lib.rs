@@ -165,6 +165,12 @@ pub trait Store: Send + Sync + 'static {
     /// A tenant's fetch allow-list (empty when never set).
     fn fetch_allow(&self, tenant: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
 
+    /// Keeps a compiled snapshot under `key` (engine, file and source
+    /// hash), so that no node compiles the same source twice.
+    fn put_snapshot(&self, key: &str, snapshot: &[u8]) -> impl Future<Output = Result<()>> + Send;
+    /// The snapshot kept under `key`, if any.
+    fn snapshot(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
+
     /// Appends to a tenant's audit log.
     fn audit(&self, tenant: &str, entry: &AuditEntry) -> impl Future<Output = Result<()>> + Send;
     /// A tenant's audit log, newest first, at most `limit` entries.

@@ -555,6 +555,28 @@ impl Store for SqliteStore {
         }
     }
 
+    async fn put_snapshot(&self, key: &str, snapshot: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO snapshots (key, snapshot, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(snapshot)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn snapshot(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(
+            sqlx::query_scalar("SELECT snapshot FROM snapshots WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     async fn audit(&self, tenant: &str, entry: &AuditEntry) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit (tenant_id, at, actor, action, target, version) VALUES (?, ?, ?, ?, ?, ?)",

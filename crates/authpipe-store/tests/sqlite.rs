@@ -293,3 +293,22 @@ async fn allow_lists_audit_and_reopening() {
         Some(1)
     );
 }
+
+#[tokio::test]
+async fn snapshots_are_kept_once_per_key() {
+    let store = open(&temp_db("snapshots")).await;
+    assert!(store.snapshot("engine/f.js/abc").await.unwrap().is_none());
+    store
+        .put_snapshot("engine/f.js/abc", b"first")
+        .await
+        .unwrap();
+    store
+        .put_snapshot("engine/f.js/abc", b"second")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.snapshot("engine/f.js/abc").await.unwrap().as_deref(),
+        Some(&b"first"[..]),
+        "a key's snapshot never changes"
+    );
+}

@@ -205,7 +205,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 }
 
 /// SHA-256 of the engine module, computed once.
-fn engine_digest() -> &'static [u8; 32] {
+pub(crate) fn engine_digest() -> &'static [u8; 32] {
     static DIGEST: std::sync::OnceLock<[u8; 32]> = std::sync::OnceLock::new();
     DIGEST.get_or_init(|| Sha256::digest(crate::runtime::ENGINE_WASM).into())
 }

@@ -214,6 +214,13 @@ fn spawn_epoch_ticker(engine: &Engine) -> Result<()> {
 }
 
 impl Runtime {
+    /// Identifies the engine snapshots are made from (hex SHA-256 of the
+    /// engine module): a stored snapshot is only reusable by a runtime
+    /// with the same engine id.
+    pub fn engine_id(&self) -> String {
+        crate::cache::hex(crate::cache::engine_digest())
+    }
+
     /// How many invocations run now (for metrics).
     pub fn calls_in_flight(&self) -> usize {
         self.inner.call_slots.in_use()
