@@ -461,21 +461,41 @@ impl Shadows {
     /// `ctx` must be live and `user` a live object of it.
     pub unsafe fn hide(&self, ctx: *mut qjs::JSContext, user: qjs::JSValue) {
         for &(name, symbol) in &self.keys {
-            // SAFETY: `desc` is filled by QuickJS when the property exists,
-            // and each of its values is then owned here: the value moves
-            // into the new property, getter and setter are freed.
+            // SAFETY: forwarded from the caller; the value taken moves into
+            // the new property.
             unsafe {
-                let mut desc: qjs::JSPropertyDescriptor = std::mem::zeroed();
-                if qjs::JS_GetOwnProperty(ctx, &mut desc, user, name) != 1 {
+                let Some(value) = take_own_value(ctx, user, name) else {
                     continue;
-                }
-                qjs::JS_FreeValue(ctx, desc.getter);
-                qjs::JS_FreeValue(ctx, desc.setter);
+                };
                 qjs::JS_DeleteProperty(ctx, user, name, 0);
-                qjs::JS_DefinePropertyValue(ctx, user, symbol, desc.value, qjs::JS_PROP_C_W_E as _);
+                qjs::JS_DefinePropertyValue(ctx, user, symbol, value, qjs::JS_PROP_C_W_E as _);
             }
             self.used.set(true);
         }
+    }
+}
+
+/// The value of `object`'s own property `atom`, owned by the caller, or
+/// `None` when there is no such property.
+///
+/// # Safety
+///
+/// `ctx` must be live, `object` a live object and `atom` a live atom of it.
+unsafe fn take_own_value(
+    ctx: *mut qjs::JSContext,
+    object: qjs::JSValue,
+    atom: qjs::JSAtom,
+) -> Option<qjs::JSValue> {
+    // SAFETY: QuickJS fills `desc` when the property exists; its getter and
+    // setter are freed here and its value is handed to the caller.
+    unsafe {
+        let mut desc: qjs::JSPropertyDescriptor = std::mem::zeroed();
+        if qjs::JS_GetOwnProperty(ctx, &mut desc, object, atom) != 1 {
+            return None;
+        }
+        qjs::JS_FreeValue(ctx, desc.getter);
+        qjs::JS_FreeValue(ctx, desc.setter);
+        Some(desc.value)
     }
 }
 
@@ -510,18 +530,9 @@ pub unsafe fn write_allow(
     shadows: Option<&Shadows>,
 ) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(1024);
-    // SAFETY: forwarded from the caller; the atom is freed below.
-    let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
-    let mut writer = Writer {
-        ctx,
-        out: &mut out,
-        to_json,
-    };
     // SAFETY: forwarded from the caller.
-    let written = unsafe { writer.allow(&parts, shadows) };
-    // SAFETY: created above.
-    unsafe { qjs::JS_FreeAtom(ctx, to_json) };
-    written.map(|()| out)
+    unsafe { with_writer(ctx, &mut out, |writer| writer.allow(&parts, shadows)) }?;
+    Ok(out)
 }
 
 /// Serialises `value` (borrowed) as JSON into `out`.
@@ -535,17 +546,26 @@ pub unsafe fn stringify(
     value: qjs::JSValue,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
+    // SAFETY: forwarded from the caller.
+    unsafe { with_writer(ctx, out, |writer| writer.member(value, ToJson::Call)) }
+}
+
+/// Runs `write` with a [`Writer`] over `out`.
+///
+/// # Safety
+///
+/// `ctx` must be live, and `write` must only touch live values of it.
+unsafe fn with_writer<T>(
+    ctx: *mut qjs::JSContext,
+    out: &mut Vec<u8>,
+    write: impl FnOnce(&mut Writer<'_>) -> Result<T, String>,
+) -> Result<T, String> {
     // SAFETY: forwarded from the caller; the atom is freed below.
     let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
-    let mut writer = Writer { ctx, out, to_json };
-    // SAFETY: forwarded from the caller.
-    let written = unsafe { writer.value(value, qjs::JS_ATOM_NULL, 0) };
+    let written = write(&mut Writer { ctx, out, to_json });
     // SAFETY: created above.
     unsafe { qjs::JS_FreeAtom(ctx, to_json) };
-    if !written? {
-        writer.out.extend_from_slice(b"null");
-    }
-    Ok(())
+    written
 }
 
 struct Writer<'a> {
@@ -594,7 +614,8 @@ impl Writer<'_> {
         Ok(())
     }
 
-    /// A member of the envelope: `null` when JSON would skip the value.
+    /// A whole value, or a member of the envelope: `null` when JSON would
+    /// skip it (`undefined`, a function, a symbol).
     ///
     /// # Safety
     ///
@@ -623,15 +644,12 @@ impl Writer<'_> {
             return Ok(()); // a `toJSON` made it something else
         }
         for &(name, symbol) in &shadows.keys {
-            // SAFETY: reading an own property of a live object; every value
-            // of the descriptor is freed.
+            // SAFETY: reading an own property of a live object; the value
+            // taken is freed after writing.
             unsafe {
-                let mut desc: qjs::JSPropertyDescriptor = std::mem::zeroed();
-                if qjs::JS_GetOwnProperty(self.ctx, &mut desc, user, symbol) != 1 {
+                let Some(value) = take_own_value(self.ctx, user, symbol) else {
                     continue;
-                }
-                qjs::JS_FreeValue(self.ctx, desc.getter);
-                qjs::JS_FreeValue(self.ctx, desc.setter);
+                };
                 self.out.pop();
                 let mark = self.out.len();
                 if self.out.len() > user_at + 1 {
@@ -639,8 +657,8 @@ impl Writer<'_> {
                 }
                 self.atom(name);
                 self.out.push(b':');
-                let written = self.value(desc.value, name, 1);
-                qjs::JS_FreeValue(self.ctx, desc.value);
+                let written = self.value(value, name, 1);
+                qjs::JS_FreeValue(self.ctx, value);
                 if !written? {
                     self.out.truncate(mark);
                 }

@@ -262,6 +262,10 @@ fn top_level_randomness_is_a_compile_warning() {
     // The snapshot file carries them.
     let loaded = runtime().load("again", function.snapshot()).unwrap();
     assert_eq!(loaded.warnings(), warnings);
+    assert_eq!(
+        authpipe::Runtime::snapshot_warnings(function.snapshot()).unwrap(),
+        warnings
+    );
     // Inside pipe, randomness is fresh and draws no warning.
     let quiet = compile(
         "random-inside",

@@ -49,9 +49,9 @@ pub fn read_source(path: &Path) -> Result<String> {
     Ok(authpipe::bounded::read_source_file(path)?)
 }
 
-/// Prints a function's compile warnings on stderr.
-pub fn print_warnings(function: &Function) {
-    for warning in function.warnings() {
+/// Prints compile warnings on stderr.
+pub fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
         eprintln!("warning: {warning}");
     }
 }
@@ -91,7 +91,7 @@ pub fn function(runtime: &Runtime, path: &Path) -> Result<Result<Function, ExitC
         .compile_as(&name, &display_name(path), &source)
         .map_err(|error| report_compile_error(path, error));
     if let Ok(function) = &compiled {
-        print_warnings(function);
+        print_warnings(function.warnings());
     }
     Ok(compiled)
 }

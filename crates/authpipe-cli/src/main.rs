@@ -302,7 +302,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(snapshot) => snapshot,
                 Err(error) => return Ok(load::report_compile_error(&source, error)),
             };
-            load::print_warnings(&runtime.load(&load::function_name(&source), &snapshot)?);
+            load::print_warnings(&authpipe::Runtime::snapshot_warnings(&snapshot)?);
             std::fs::write(&output, snapshot)
                 .with_context(|| format!("cannot write {}", output.display()))?;
             eprintln!("compiled {} -> {}", source.display(), output.display());

@@ -33,8 +33,6 @@ pub struct AppState {
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
     invocations: Arc<Semaphore>,
-    /// The size of `invocations` (fixed at start).
-    max_invocations: usize,
     /// Async invocations waiting or running (the queue bound).
     async_slots: Arc<Semaphore>,
     /// Async invocations running.
@@ -70,7 +68,6 @@ impl AppState {
         let server = &deployment.config.server;
         Self {
             invocations: Arc::new(Semaphore::new(server.max_concurrent_invocations)),
-            max_invocations: server.max_concurrent_invocations,
             async_slots: Arc::new(Semaphore::new(server.max_async_queue)),
             async_running: Arc::new(Semaphore::new(crate::config::ASYNC_CONCURRENCY)),
             body_limits: BodyLimits::new(
@@ -180,14 +177,6 @@ impl AppState {
             ),
         }
     }
-
-    fn in_flight(&self) -> usize {
-        self.max_invocations
-            - self
-                .invocations
-                .available_permits()
-                .min(self.max_invocations)
-    }
 }
 
 type HttpResponse = Response<Full<Bytes>>;
@@ -279,9 +268,7 @@ where
             if deployment.config.server.metrics_auth {
                 authorize(&deployment, &request)?;
             }
-            let text = state
-                .metrics
-                .render(state.in_flight().max(state.runtime.calls_in_flight()));
+            let text = state.metrics.render(state.runtime.calls_in_flight());
             let mut response = Response::new(Full::new(Bytes::from(text)));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -22,14 +22,21 @@ pub enum Invoked<'a> {
     Async(&'a str),
 }
 
-impl Invoked<'_> {
+impl<'a> Invoked<'a> {
+    /// What kind of thing was invoked (`pipeline`, `function`, `async`) and
+    /// its trigger or name.
+    pub fn parts(&self) -> (&'static str, &'a str) {
+        match *self {
+            Invoked::Pipeline(trigger) => ("pipeline", trigger),
+            Invoked::Function(name) => ("function", name),
+            Invoked::Async(name) => ("async", name),
+        }
+    }
+
     /// `pipeline pre-register`, `function name` or `async name`.
     pub fn describe(&self) -> String {
-        match self {
-            Invoked::Pipeline(trigger) => format!("pipeline {trigger}"),
-            Invoked::Function(name) => format!("function {name}"),
-            Invoked::Async(name) => format!("async {name}"),
-        }
+        let (kind, name) = self.parts();
+        format!("{kind} {name}")
     }
 }
 
@@ -55,11 +62,7 @@ pub fn log_invocation(invoked: Invoked<'_>, result: &InvocationResult) {
             }
         }
     }
-    let (kind, name) = match invoked {
-        Invoked::Pipeline(trigger) => ("pipeline", trigger),
-        Invoked::Function(function) => ("function", function),
-        Invoked::Async(function) => ("async", function),
-    };
+    let (kind, name) = invoked.parts();
     let stages = stages_summary(result);
     let duration_us: u64 = result.stages.iter().map(|s| s.duration_us).sum();
     let fuel = result.total_fuel();

@@ -157,7 +157,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition; `in_flight` is the number of
-    /// invocations being served now.
+    /// sandboxes running now.
     pub fn render(&self, in_flight: usize) -> String {
         let mut out = String::with_capacity(4096);
         header(
@@ -374,7 +374,7 @@ impl Metrics {
             (
                 "authpipe_invocations_in_flight",
                 "gauge",
-                "Invocations being served now.",
+                "Sandboxes running now (requests and async functions).",
                 in_flight as i64,
             ),
         ];

@@ -182,6 +182,13 @@ impl Runtime {
         self.snapshot_as(&file_name(name), source)
     }
 
+    /// The compile warnings a snapshot from [`Runtime::snapshot`] carries
+    /// (what [`crate::Function::warnings`] returns once it is loaded), read
+    /// without loading it.
+    pub fn snapshot_warnings(snapshot: &[u8]) -> Result<Vec<String>> {
+        crate::split::warnings(snapshot)
+    }
+
     /// [`Runtime::snapshot`] of `source` read from `file` (the name error
     /// positions and stack traces use).
     pub fn snapshot_as(&self, file: &str, source: &str) -> Result<Vec<u8>, CompileError> {

@@ -225,12 +225,6 @@ impl Runtime {
     pub fn calls_in_flight(&self) -> usize {
         self.inner.call_slots.in_use()
     }
-
-    /// How many invocations may run at once
-    /// ([`RuntimeConfig::max_concurrent_calls`]).
-    pub fn max_concurrent_calls(&self) -> usize {
-        self.inner.call_slots.capacity()
-    }
 }
 
 impl RuntimeInner {

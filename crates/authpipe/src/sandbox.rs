@@ -140,8 +140,6 @@ pub(crate) struct CallState {
 /// The host end of `fetch` for one call.
 struct FetchChannel {
     fetcher: Arc<dyn Fetcher>,
-    /// The call's wall-clock deadline; requests are cut off there.
-    deadline: Instant,
     /// The last response, as JSON, and how much of it the guest has read.
     response: Vec<u8>,
     read: usize,
@@ -181,7 +179,6 @@ impl CallState {
     pub fn with_fetch(mut self, fetcher: Arc<dyn Fetcher>) -> Self {
         self.fetch = Some(FetchChannel {
             fetcher,
-            deadline: self.deadline,
             response: Vec::new(),
             read: 0,
         });
@@ -361,7 +358,7 @@ fn fetch_request(
         Err(e) => Err(FetchError::Failed(format!("fetch: malformed request: {e}"))),
         Ok(request) => request
             .validate()
-            .and_then(|()| channel.fetcher.fetch(&request, channel.deadline)),
+            .and_then(|()| channel.fetcher.fetch(&request, state.deadline)),
     };
     channel.response = match answer {
         Ok(response) => serde_json::to_vec(&response)?,

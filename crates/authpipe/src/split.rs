@@ -151,6 +151,24 @@ struct Parts {
     warnings: Vec<String>,
 }
 
+/// The compile warnings a snapshot carries, read without loading it.
+pub(crate) fn warnings(snapshot: &[u8]) -> Result<Vec<String>> {
+    for payload in Parser::new(0).parse_all(snapshot) {
+        if let Payload::CustomSection(reader) =
+            payload.context("the snapshot is not a valid WebAssembly module")?
+            && reader.name() == WARNINGS_SECTION
+        {
+            return decode_warnings(reader.data());
+        }
+    }
+    Ok(Vec::new())
+}
+
+fn decode_warnings(data: &[u8]) -> Result<Vec<String>> {
+    serde_json::from_slice(data)
+        .context("the snapshot's warnings section is not a JSON list of strings")
+}
+
 fn scan(snapshot: &[u8]) -> Result<Parts> {
     let mut memory_type = None;
     let mut passive = Vec::new();
@@ -210,8 +228,7 @@ fn scan(snapshot: &[u8]) -> Result<Parts> {
                 }
             }
             Payload::CustomSection(reader) if reader.name() == WARNINGS_SECTION => {
-                warnings = serde_json::from_slice(reader.data())
-                    .context("the snapshot's warnings section is not a JSON list of strings")?;
+                warnings = decode_warnings(reader.data())?;
             }
             _ => {}
         }
