@@ -18,8 +18,8 @@ mod secrets;
 mod sqlite;
 
 pub use models::{
-    ApiKey, AuditEntry, EnvValue, FunctionRecord, FunctionSettings, FunctionVersion, NewKey,
-    Quotas, Role, Tenant,
+    ApiKey, AuditEntry, EnvValue, ExecutionQuery, ExecutionRecord, FunctionRecord,
+    FunctionSettings, FunctionVersion, NewKey, Quotas, Role, Tenant,
 };
 pub use secrets::{MasterKeyError, SecretBox};
 pub use sqlite::SqliteStore;
@@ -86,8 +86,10 @@ pub trait Store: Send + Sync + 'static {
     fn keys(&self, tenant: &str) -> impl Future<Output = Result<Vec<ApiKey>>> + Send;
     /// Revokes a key at once.
     fn revoke_key(&self, tenant: &str, id: &str) -> impl Future<Output = Result<()>> + Send;
-    /// The key a token belongs to (and notes its use), or `None`.
+    /// The key a token belongs to, or `None`.
     fn key_for_token(&self, token: &str) -> impl Future<Output = Result<Option<ApiKey>>> + Send;
+    /// Notes that key `id` was used at `at` (ms).
+    fn note_key_use(&self, id: &str, at: i64) -> impl Future<Output = Result<()>> + Send;
 
     /// Creates a function with its first version (deployed unless
     /// `deploy` is false).
@@ -137,6 +139,13 @@ pub trait Store: Send + Sync + 'static {
         tenant: &str,
         name: &str,
     ) -> impl Future<Output = Result<Vec<FunctionVersion>>> + Send;
+    /// Sets one function's place in the run order (not a new version).
+    fn set_run_order(
+        &self,
+        tenant: &str,
+        name: &str,
+        run_order: i64,
+    ) -> impl Future<Output = Result<FunctionRecord>> + Send;
     /// Sets the run order of `names` (in that order), in one transaction.
     fn set_order(&self, tenant: &str, names: &[String]) -> impl Future<Output = Result<()>> + Send;
     /// Deletes a function and its versions.
@@ -170,6 +179,32 @@ pub trait Store: Send + Sync + 'static {
     fn put_snapshot(&self, key: &str, snapshot: &[u8]) -> impl Future<Output = Result<()>> + Send;
     /// The snapshot kept under `key`, if any.
     fn snapshot(&self, key: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
+
+    /// Appends execution records (of any tenants) in one transaction.
+    fn record_executions(
+        &self,
+        records: &[ExecutionRecord],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// A tenant's execution records matching `query`, newest first.
+    fn executions(
+        &self,
+        tenant: &str,
+        query: &ExecutionQuery,
+    ) -> impl Future<Output = Result<Vec<ExecutionRecord>>> + Send;
+    /// One execution record.
+    fn execution(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<ExecutionRecord>> + Send;
+    /// Deletes a tenant's records beyond the newest `keep` and those older
+    /// than `before_ms`; returns how many went.
+    fn prune_executions(
+        &self,
+        tenant: &str,
+        keep: u64,
+        before_ms: i64,
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// Appends to a tenant's audit log.
     fn audit(&self, tenant: &str, entry: &AuditEntry) -> impl Future<Output = Result<()>> + Send;

@@ -218,6 +218,40 @@ pub struct AuditEntry {
     pub version: Option<i64>,
 }
 
+/// One production invocation, as the execution history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionRecord {
+    /// Unique; sorts by time (`{at:012x}{random}`).
+    pub id: String,
+    /// Its tenant.
+    pub tenant: String,
+    /// When it started (ms).
+    pub at: i64,
+    /// The trigger, for pipeline invocations.
+    pub trigger: Option<String>,
+    /// The functions its stages ran, in order.
+    pub functions: Vec<String>,
+    /// `allow`, `deny` or `error`.
+    pub outcome: String,
+    /// The whole record as JSON (what the API returns).
+    pub json: String,
+}
+
+/// Which execution records to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecutionQuery {
+    /// Only this trigger's.
+    pub trigger: Option<String>,
+    /// Only those with a stage of this function.
+    pub function: Option<String>,
+    /// Only this outcome.
+    pub outcome: Option<String>,
+    /// Only those older than this id (the cursor).
+    pub before: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

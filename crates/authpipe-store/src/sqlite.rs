@@ -1,8 +1,8 @@
 //! The embedded backend: one SQLite file in WAL mode.
 
 use crate::models::{
-    ApiKey, AuditEntry, EnvValue, FunctionRecord, FunctionSettings, FunctionVersion, NewKey, Role,
-    Tenant,
+    ApiKey, AuditEntry, EnvValue, ExecutionQuery, ExecutionRecord, FunctionRecord,
+    FunctionSettings, FunctionVersion, NewKey, Role, Tenant,
 };
 use crate::secrets::SecretBox;
 use crate::{Result, Store, StoreError, now_ms};
@@ -203,10 +203,12 @@ impl Store for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("tenant {id:?}")));
         }
-        sqlx::query("DELETE FROM audit WHERE tenant_id = ?")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        for table in ["audit", "executions"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = ?"))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -266,18 +268,16 @@ impl Store for SqliteStore {
             .bind(&hash)
             .fetch_optional(&self.pool)
             .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let mut key = key_row(&row)?;
-        let now = now_ms();
+        row.as_ref().map(key_row).transpose()
+    }
+
+    async fn note_key_use(&self, id: &str, at: i64) -> Result<()> {
         sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
-            .bind(now)
-            .bind(&key.id)
+            .bind(at)
+            .bind(id)
             .execute(&self.pool)
             .await?;
-        key.last_used_at = Some(now);
-        Ok(Some(key))
+        Ok(())
     }
 
     async fn create_function(
@@ -429,6 +429,27 @@ impl Store for SqliteStore {
         rows.iter().map(version_row).collect()
     }
 
+    async fn set_run_order(
+        &self,
+        tenant: &str,
+        name: &str,
+        run_order: i64,
+    ) -> Result<FunctionRecord> {
+        let done = sqlx::query(
+            "UPDATE functions SET run_order = ?, updated_at = ? WHERE tenant_id = ? AND name = ?",
+        )
+        .bind(run_order)
+        .bind(now_ms())
+        .bind(tenant)
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("function {name:?}")));
+        }
+        self.function(tenant, name).await
+    }
+
     async fn set_order(&self, tenant: &str, names: &[String]) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         let now = now_ms();
@@ -577,6 +598,79 @@ impl Store for SqliteStore {
         )
     }
 
+    async fn record_executions(&self, records: &[ExecutionRecord]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for record in records {
+            sqlx::query(
+                "INSERT OR IGNORE INTO executions (tenant_id, id, at, trigger_name, functions, outcome, record) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&record.tenant)
+            .bind(&record.id)
+            .bind(record.at)
+            .bind(&record.trigger)
+            .bind(function_list(&record.functions))
+            .bind(&record.outcome)
+            .bind(&record.json)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn executions(
+        &self,
+        tenant: &str,
+        query: &ExecutionQuery,
+    ) -> Result<Vec<ExecutionRecord>> {
+        let rows = sqlx::query(
+            "SELECT * FROM executions WHERE tenant_id = ? \
+             AND (? IS NULL OR id < ?) \
+             AND (? IS NULL OR trigger_name = ?) \
+             AND (? IS NULL OR outcome = ?) \
+             AND (? IS NULL OR instr(functions, ?) > 0) \
+             ORDER BY id DESC LIMIT ?",
+        )
+        .bind(tenant)
+        .bind(&query.before)
+        .bind(&query.before)
+        .bind(&query.trigger)
+        .bind(&query.trigger)
+        .bind(&query.outcome)
+        .bind(&query.outcome)
+        .bind(&query.function)
+        .bind(query.function.as_ref().map(|f| format!("|{f}|")))
+        .bind(query.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(execution_row).collect()
+    }
+
+    async fn execution(&self, tenant: &str, id: &str) -> Result<ExecutionRecord> {
+        let row = sqlx::query("SELECT * FROM executions WHERE tenant_id = ? AND id = ?")
+            .bind(tenant)
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(not_found(format!("execution {id:?}")))?;
+        execution_row(&row)
+    }
+
+    async fn prune_executions(&self, tenant: &str, keep: u64, before_ms: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM executions WHERE tenant_id = ? AND (at < ? OR id <= \
+             (SELECT id FROM executions WHERE tenant_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?))",
+        )
+        .bind(tenant)
+        .bind(before_ms)
+        .bind(tenant)
+        .bind(keep as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn audit(&self, tenant: &str, entry: &AuditEntry) -> Result<()> {
         sqlx::query(
             "INSERT INTO audit (tenant_id, at, actor, action, target, version) VALUES (?, ?, ?, ?, ?, ?)",
@@ -613,6 +707,33 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+}
+
+/// `|a|b|`: the stage functions of a record, for `instr` matching.
+fn function_list(functions: &[String]) -> String {
+    let mut list = String::from("|");
+    for name in functions {
+        list.push_str(name);
+        list.push('|');
+    }
+    list
+}
+
+fn execution_row(row: &sqlx::sqlite::SqliteRow) -> Result<ExecutionRecord> {
+    let functions: String = row.try_get("functions")?;
+    Ok(ExecutionRecord {
+        id: row.try_get("id")?,
+        tenant: row.try_get("tenant_id")?,
+        at: row.try_get("at")?,
+        trigger: row.try_get("trigger_name")?,
+        functions: functions
+            .split('|')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect(),
+        outcome: row.try_get("outcome")?,
+        json: row.try_get("record")?,
+    })
 }
 
 /// What a secret is bound to: its tenant and name.

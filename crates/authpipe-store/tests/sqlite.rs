@@ -76,7 +76,10 @@ async fn tenants_keys_and_isolation() {
     assert!(manage.token.starts_with("ap_manage_"));
     let found = store.key_for_token(&manage.token).await.unwrap().unwrap();
     assert_eq!((found.tenant.as_str(), found.role), ("acme", Role::Manage));
-    assert!(found.last_used_at.is_some());
+    assert!(found.last_used_at.is_none());
+    store.note_key_use(&found.id, 42).await.unwrap();
+    let found = store.key_for_token(&manage.token).await.unwrap().unwrap();
+    assert_eq!(found.last_used_at, Some(42));
     assert!(
         store
             .key_for_token("ap_manage_wrong")
@@ -310,5 +313,91 @@ async fn snapshots_are_kept_once_per_key() {
         store.snapshot("engine/f.js/abc").await.unwrap().as_deref(),
         Some(&b"first"[..]),
         "a key's snapshot never changes"
+    );
+}
+
+#[tokio::test]
+async fn execution_history_filters_pages_and_prunes() {
+    let store = open(&temp_db("executions")).await;
+    store.create_tenant(&tenant("acme")).await.unwrap();
+    store.create_tenant(&tenant("globex")).await.unwrap();
+    let record = |tenant: &str, at: i64, trigger: &str, functions: &[&str], outcome: &str| {
+        authpipe_store::ExecutionRecord {
+            id: format!("{at:012x}{:04x}", at % 7),
+            tenant: tenant.into(),
+            at,
+            trigger: Some(trigger.into()),
+            functions: functions.iter().map(|f| f.to_string()).collect(),
+            outcome: outcome.into(),
+            json: format!("{{\"at\":{at}}}"),
+        }
+    };
+    let records: Vec<_> = (1..=10)
+        .map(|at| {
+            let function = if at % 2 == 0 { "even" } else { "odd" };
+            let outcome = if at % 5 == 0 { "deny" } else { "allow" };
+            record("acme", at, "pre-register", &["first", function], outcome)
+        })
+        .chain([record("globex", 11, "pre-register", &["even"], "allow")])
+        .collect();
+    store.record_executions(&records).await.unwrap();
+    let query = |function: Option<&str>, outcome: Option<&str>, before: Option<String>, limit| {
+        authpipe_store::ExecutionQuery {
+            trigger: None,
+            function: function.map(str::to_string),
+            outcome: outcome.map(str::to_string),
+            before,
+            limit,
+        }
+    };
+    let ats =
+        |list: Vec<authpipe_store::ExecutionRecord>| list.iter().map(|r| r.at).collect::<Vec<_>>();
+    let page = store
+        .executions("acme", &query(None, None, None, 3))
+        .await
+        .unwrap();
+    assert_eq!(ats(page.clone()), [10, 9, 8]);
+    let next = store
+        .executions("acme", &query(None, None, Some(page[2].id.clone()), 3))
+        .await
+        .unwrap();
+    assert_eq!(ats(next), [7, 6, 5]);
+    let even = store
+        .executions("acme", &query(Some("even"), None, None, 100))
+        .await
+        .unwrap();
+    assert_eq!(
+        ats(even),
+        [10, 8, 6, 4, 2],
+        "globex's record stays in globex"
+    );
+    let ev = store
+        .executions("acme", &query(Some("eve"), None, None, 100))
+        .await
+        .unwrap();
+    assert!(ev.is_empty(), "function names match whole");
+    let denied = store
+        .executions("acme", &query(None, Some("deny"), None, 100))
+        .await
+        .unwrap();
+    assert_eq!(ats(denied), [10, 5]);
+    let one = store.execution("acme", &records[0].id).await.unwrap();
+    assert_eq!(one.json, "{\"at\":1}");
+    assert!(store.execution("globex", &records[0].id).await.is_err());
+
+    assert_eq!(store.prune_executions("acme", 4, 0).await.unwrap(), 6);
+    assert_eq!(store.prune_executions("acme", 100, 9).await.unwrap(), 2);
+    let left = store
+        .executions("acme", &query(None, None, None, 100))
+        .await
+        .unwrap();
+    assert_eq!(ats(left), [10, 9]);
+    assert_eq!(
+        store
+            .executions("globex", &query(None, None, None, 100))
+            .await
+            .unwrap()
+            .len(),
+        1
     );
 }

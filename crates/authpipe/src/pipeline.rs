@@ -32,6 +32,9 @@ pub struct Stage {
     pub on_error: OnError,
     /// Answers the function's `fetch` calls (by default, refuses them all).
     pub fetch: Arc<dyn Fetcher>,
+    /// The version of the function this stage runs, reported in its
+    /// stage entry (store mode; `None` in file mode).
+    pub version: Option<i64>,
 }
 
 impl Stage {
@@ -43,6 +46,7 @@ impl Stage {
             limits: Limits::default(),
             on_error: OnError::Deny,
             fetch: fetch::deny_all(),
+            version: None,
         }
     }
 
@@ -231,6 +235,7 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
         };
         reports.push(StageReport {
             function: name,
+            version: stage.version,
             outcome,
             duration_us,
             fuel,

@@ -148,6 +148,9 @@ pub struct LogRecord {
 pub struct StageReport {
     /// The function's name.
     pub function: String,
+    /// The function version that ran (store mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
     /// What the stage decided.
     pub outcome: Outcome,
     /// Wall-clock time of the invocation, in microseconds.
