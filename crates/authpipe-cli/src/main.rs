@@ -103,18 +103,26 @@ enum Command {
         #[command(flatten)]
         call: CallArgs,
     },
-    /// Serve the HTTP API for the functions of an authpipe.toml.
+    /// Serve the HTTP API for the functions of an authpipe.toml (file mode)
+    /// or for many tenants from a store (store mode, `--store`).
     ///
-    /// POST /v1/pipelines/{trigger}, POST /v1/functions/{name}/invoke,
-    /// GET /v1/functions, GET /healthz, GET /metrics, POST /v1/admin/reload.
-    /// SIGHUP reloads the configuration; SIGINT/SIGTERM shut down gracefully.
-    /// Logs go to stderr, one line per invocation: filter with AUTHPIPE_LOG
-    /// (e.g. `warn`, or `info,authpipe::function=debug`), and set
-    /// AUTHPIPE_LOG_FORMAT=json for JSON lines.
+    /// File mode: POST /v1/pipelines/{trigger}, POST
+    /// /v1/functions/{name}/invoke, GET /v1/functions, POST /v1/admin/reload.
+    /// Store mode: the management and invocation API under /v1/tenants
+    /// (docs/platform.md); it needs AUTHPIPE_ADMIN_TOKEN, and secrets are
+    /// sealed with AUTHPIPE_MASTER_KEY or a key file beside the database.
+    /// Both: GET /healthz, GET /metrics. SIGHUP reloads; SIGINT/SIGTERM shut
+    /// down gracefully. Logs go to stderr, one line per invocation: filter
+    /// with AUTHPIPE_LOG (e.g. `warn`, or `info,authpipe::function=debug`),
+    /// and set AUTHPIPE_LOG_FORMAT=json for JSON lines.
     Serve {
-        /// The configuration file.
-        #[arg(long, short, default_value = "authpipe.toml", env = "AUTHPIPE_CONFIG")]
-        config: PathBuf,
+        /// The configuration file (default authpipe.toml). In store mode
+        /// only its [server] table is used.
+        #[arg(long, short, env = "AUTHPIPE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Store mode: the SQLite database file (created if missing).
+        #[arg(long, value_name = "PATH", env = "AUTHPIPE_STORE")]
+        store: Option<PathBuf>,
         /// Listen address, overriding `[server] listen`.
         #[arg(long, value_name = "ADDR", env = "AUTHPIPE_LISTEN")]
         listen: Option<std::net::SocketAddr>,
@@ -272,7 +280,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { config, listen } => return serve(&cli.cache, config, listen),
+        Command::Serve {
+            config,
+            store,
+            listen,
+        } => return serve(&cli.cache, config, store, listen),
         Command::Templates => {
             templates::list()?;
             return Ok(ExitCode::SUCCESS);
@@ -352,7 +364,8 @@ fn prune_cache(cache: &CacheArgs, all: bool) -> Result<ExitCode> {
 
 fn serve(
     cache: &CacheArgs,
-    config_path: PathBuf,
+    config_path: Option<PathBuf>,
+    store: Option<PathBuf>,
     listen: Option<std::net::SocketAddr>,
 ) -> Result<ExitCode> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("AUTHPIPE_LOG")
@@ -375,6 +388,7 @@ fn serve(
     }
     let options = authpipe_server::ServeOptions {
         config_path,
+        store,
         listen,
         runtime: load::runtime_config(cache),
     };

@@ -71,6 +71,23 @@ pub enum BodyRefusal {
 pub async fn read_input<B>(
     request: Request<B>,
     limits: &BodyLimits,
+    shutdown: watch::Receiver<bool>,
+    on_refusal: impl FnOnce(BodyRefusal),
+) -> Result<Vec<u8>, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body = read_body(request, limits, shutdown, on_refusal).await?;
+    check_input(&body)?;
+    Ok(body)
+}
+
+/// Receives the body of `request` within `limits` (413, 408, 503, 400),
+/// whatever it holds.
+pub async fn read_body<B>(
+    request: Request<B>,
+    limits: &BodyLimits,
     mut shutdown: watch::Receiver<bool>,
     on_refusal: impl FnOnce(BodyRefusal),
 ) -> Result<Vec<u8>, ApiError>
@@ -103,7 +120,6 @@ where
             )));
         }
     };
-    check_input(&body)?;
     Ok(body)
 }
 
@@ -217,7 +233,7 @@ impl<'a> Reservation<'a> {
 }
 
 /// Checks that `body` is `{"user": {…}, "context": {…}}` JSON (400).
-fn check_input(body: &[u8]) -> Result<(), ApiError> {
+pub fn check_input(body: &[u8]) -> Result<(), ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;
     for part in ["user", "context"] {

@@ -18,6 +18,9 @@ pub struct ApiError {
     pub message: String,
     /// One extra header (`Allow`, `WWW-Authenticate`, `Retry-After`).
     pub header: Option<(HeaderName, &'static str)>,
+    /// More members of the error object: the `field` at fault, a compile
+    /// error's `line` and `column`.
+    pub details: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ApiError {
@@ -27,7 +30,43 @@ impl ApiError {
             status,
             message: message.into(),
             header: None,
+            details: serde_json::Map::new(),
         }
+    }
+
+    /// 403: the principal may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// 409.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, message)
+    }
+
+    /// 422: well-formed but not acceptable (a compile error, a limit above
+    /// a ceiling).
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    /// 429 with `Retry-After: 1`: the tenant is at a quota.
+    pub fn too_many(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, message).with_header(header::RETRY_AFTER, "1")
+    }
+
+    /// 500 for a failure of the server (the cause is logged, not sent).
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error; the server log has the cause",
+        )
+    }
+
+    /// This error with one more member in its object (`field`, `line`, …).
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details.insert(key.to_string(), value.into());
+        self
     }
 
     /// 400: the request is malformed.
@@ -60,7 +99,11 @@ impl ApiError {
 
     /// The response: `{"error": {"status": 404, "message": "…"}}`.
     pub fn into_response(self) -> Response<Full<Bytes>> {
-        let body = json!({"error": {"status": self.status.as_u16(), "message": self.message}});
+        let mut error = serde_json::Map::new();
+        error.insert("status".into(), self.status.as_u16().into());
+        error.insert("message".into(), self.message.into());
+        error.extend(self.details);
+        let body = json!({ "error": error });
         let mut response = json_response(self.status, body.to_string().into_bytes());
         if let Some((name, value)) = self.header {
             response

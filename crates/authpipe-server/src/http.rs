@@ -11,6 +11,7 @@ use crate::deployment::{BuildStats, Deployment};
 use crate::error::{ApiError, json_response};
 use crate::invocation_log::{Invoked, log_invocation};
 use crate::metrics::Metrics;
+use crate::platform::Platform;
 use authpipe::{CancelToken, InvocationResult, OnError, Outcome, Runtime, Stage};
 use bytes::Bytes;
 use http_body_util::Full;
@@ -49,6 +50,8 @@ pub struct AppState {
     /// Parent of every async invocation's cancel token: cancelled at the end
     /// of `async_grace_ms`.
     async_cancel: CancelToken,
+    /// Store mode: the tenants and the management API.
+    platform: Option<Arc<Platform>>,
 }
 
 /// Why a reload failed (the old deployment keeps serving).
@@ -85,7 +88,25 @@ impl AppState {
             stopping: watch::channel(false).0,
             request_cancel: CancelToken::new(),
             async_cancel: CancelToken::new(),
+            platform: None,
         }
+    }
+
+    /// This state serving `platform` (store mode) as well.
+    pub fn with_platform(mut self, platform: Arc<Platform>) -> Self {
+        self.platform = Some(platform);
+        self
+    }
+
+    /// Store mode's platform, if serving one.
+    pub fn platform(&self) -> Option<&Arc<Platform>> {
+        self.platform.as_ref()
+    }
+
+    /// A cancel token for one request's sandbox (cancelled when shutdown
+    /// gives up waiting).
+    pub fn request_cancel(&self) -> CancelToken {
+        self.request_cancel.child()
     }
 
     /// The deployment new requests use.
@@ -116,6 +137,20 @@ impl AppState {
     /// only what changed. On any error the current deployment stays.
     pub async fn reload(&self) -> Result<BuildStats, ReloadError> {
         let _one_at_a_time = self.reloading.lock().await;
+        if let Some(platform) = &self.platform {
+            let result = platform.registry.load_all().await;
+            self.metrics.record_reload(result.is_ok());
+            return match result {
+                Ok(tenants) => {
+                    tracing::info!(tenants, "tenants reloaded from the store");
+                    Ok(BuildStats::default())
+                }
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "reloading from the store failed; the previous deployments keep serving");
+                    Err(ReloadError(format!("{e:#}")))
+                }
+            };
+        }
         let result = async {
             let config =
                 crate::config::Config::load(&self.config_path, &|name| std::env::var(name).ok())
@@ -238,6 +273,19 @@ where
     let path = request.uri().path().to_string();
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let not_found = || ApiError::not_found(format!("no such endpoint: {path}"));
+    if let (Some(platform), Listener::Api) = (&state.platform, listener) {
+        match segments.as_slice() {
+            ["v1", "tenants", rest @ ..] => {
+                return crate::platform::api::route(state, platform, request, rest).await;
+            }
+            ["v1", ..] => {
+                return Err(ApiError::not_found(format!(
+                    "no such endpoint: {path} (store mode serves functions under /v1/tenants/{{tenant}}/…)"
+                )));
+            }
+            _ => {}
+        }
+    }
     let allowed = match (listener, segments.as_slice()) {
         (_, ["healthz"] | ["metrics"]) | (Listener::Api, ["v1", "functions"]) => Method::GET,
         (
@@ -326,7 +374,7 @@ fn authorize<B>(deployment: &Deployment, request: &Request<B>) -> Result<(), Api
 
 /// The token of an `Authorization: Bearer TOKEN` value (any case of
 /// "Bearer", spaces around the token ignored).
-fn bearer_token(value: &str) -> Option<&str> {
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -373,13 +421,27 @@ fn list_functions(deployment: &Deployment) -> HttpResponse {
     )
 }
 
-/// Receives and checks the request body (413, 408, 503, 400).
-async fn read_input<B>(state: &AppState, request: Request<B>) -> Result<Vec<u8>, ApiError>
+/// Receives and checks an invocation's body (413, 408, 503, 400).
+pub(crate) async fn read_input<B>(
+    state: &AppState,
+    request: Request<B>,
+) -> Result<Vec<u8>, ApiError>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    body::read_input(request, &state.body_limits, state.stopping(), |refusal| {
+    let body = read_body(state, request).await?;
+    body::check_input(&body)?;
+    Ok(body)
+}
+
+/// Receives a request body within the limits (413, 408, 503, 400).
+pub(crate) async fn read_body<B>(state: &AppState, request: Request<B>) -> Result<Vec<u8>, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    body::read_body(request, &state.body_limits, state.stopping(), |refusal| {
         state.metrics.record_body_refusal(match refusal {
             BodyRefusal::TooLarge => "too_large",
             BodyRefusal::TooSlow => "too_slow",
@@ -393,7 +455,7 @@ where
 /// A slot among `max_concurrent_invocations`, or the 503 to send. The
 /// permit goes with the sandbox and is released when it has stopped, not
 /// when the client goes away.
-fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+pub(crate) fn admit(state: &AppState) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
     state.invocations.clone().try_acquire_owned().map_err(|_| {
         state.metrics.overloaded.fetch_add(1, Ordering::Relaxed);
         ApiError::unavailable("too many invocations in flight; retry shortly")
@@ -441,7 +503,12 @@ where
 
 /// Runs an `async = true` function after the response, bounded by the async
 /// queue; its result is only logged and counted.
-fn spawn_background(state: &Arc<AppState>, trigger: &'static str, stage: Stage, input: Vec<u8>) {
+pub(crate) fn spawn_background(
+    state: &Arc<AppState>,
+    trigger: &'static str,
+    stage: Stage,
+    input: Vec<u8>,
+) {
     let Ok(slot) = state.async_slots.clone().try_acquire_owned() else {
         state.metrics.async_dropped.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(function = %stage.function.name(), trigger, "async queue full; invocation dropped");
@@ -502,7 +569,7 @@ where
 /// Held by a sandbox until it stops: counts and logs the invocation when it
 /// was cancelled (its client went away, or shutdown gave up waiting),
 /// since the request handler that would have logged it is gone.
-struct CancelWatch {
+pub(crate) struct CancelWatch {
     metrics: Arc<Metrics>,
     cancel: CancelToken,
     invoked: String,
@@ -510,7 +577,7 @@ struct CancelWatch {
 }
 
 impl CancelWatch {
-    fn new(state: &AppState, cancel: &CancelToken, invoked: Invoked<'_>) -> Self {
+    pub(crate) fn new(state: &AppState, cancel: &CancelToken, invoked: Invoked<'_>) -> Self {
         Self {
             metrics: state.metrics.clone(),
             cancel: cancel.clone(),
@@ -535,7 +602,7 @@ impl Drop for CancelWatch {
     }
 }
 
-fn result_response(result: &InvocationResult) -> Result<HttpResponse, ApiError> {
+pub(crate) fn result_response(result: &InvocationResult) -> Result<HttpResponse, ApiError> {
     match serde_json::to_vec(result) {
         Ok(body) => Ok(json_response(StatusCode::OK, body)),
         Err(e) => {

@@ -43,8 +43,11 @@ use tokio::sync::Semaphore;
 /// Settings of [`serve`].
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The `authpipe.toml` to serve.
-    pub config_path: PathBuf,
+    /// The `authpipe.toml` to serve (file mode), or whose `[server]` table
+    /// applies (store mode; `None` there means the defaults).
+    pub config_path: Option<PathBuf>,
+    /// Store mode: the SQLite database to serve tenants from.
+    pub store: Option<PathBuf>,
     /// Overrides `[server] listen`.
     pub listen: Option<SocketAddr>,
     /// Runtime settings (on-disk cache).
@@ -56,7 +59,40 @@ pub struct ServeOptions {
 /// Prints `authpipe: listening on http://ADDR` on stderr once ready.
 pub async fn serve(options: ServeOptions) -> Result<()> {
     let started = Instant::now();
-    let config = Config::load(&options.config_path, &|name| std::env::var(name).ok())?;
+    let lookup = |name: &str| std::env::var(name).ok();
+    let config_path = options
+        .config_path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("authpipe.toml"));
+    let mut config = match (&options.store, &options.config_path) {
+        (None, _) | (Some(_), Some(_)) => Config::load(&config_path, &lookup)?,
+        (Some(_), None) => Config::parse(&config_path, "", &lookup)?,
+    };
+    let admin_token = match &options.store {
+        Some(_) => {
+            if !config.functions.is_empty() {
+                anyhow::bail!(
+                    "{}: in store mode the configuration may hold only [server]; push its functions into a tenant with `authpipe deploy`",
+                    config_path.display()
+                );
+            }
+            let token = std::env::var("AUTHPIPE_ADMIN_TOKEN").unwrap_or_default();
+            if token.trim().len() < 16 {
+                anyhow::bail!(
+                    "store mode needs the platform admin token in AUTHPIPE_ADMIN_TOKEN (at least 16 characters); it is {}",
+                    if token.is_empty() {
+                        "not set"
+                    } else {
+                        "too short"
+                    }
+                );
+            }
+            // /metrics (with metrics_auth) takes the admin token.
+            config.server.api_token = Some(token.trim().to_string());
+            Some(token.trim().to_string())
+        }
+        None => None,
+    };
     // Room in the sandbox pool for every admitted invocation and every
     // running async one (fixed at start; a reload cannot resize it).
     let mut runtime_config = options.runtime.clone();
@@ -88,17 +124,39 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     } else {
         "no auth"
     };
-    let state = Arc::new(AppState::new(
-        runtime,
-        options.config_path.clone(),
-        deployment,
-        metrics.clone(),
-    ));
-    tracing::info!(%address, functions, compiled = stats.compiled, startup_ms = started.elapsed().as_millis() as u64, auth, "ready");
-    eprintln!(
-        "authpipe: listening on http://{address} ({functions} functions, ready in {} ms, {auth})",
-        started.elapsed().as_millis()
-    );
+    let mut state = AppState::new(runtime.clone(), config_path, deployment, metrics.clone());
+    let platform = match (&options.store, admin_token) {
+        (Some(path), Some(admin_token)) => {
+            let platform = start_platform(path, runtime, metrics.clone(), admin_token).await?;
+            state = state.with_platform(platform.clone());
+            Some(platform)
+        }
+        _ => None,
+    };
+    let state = Arc::new(state);
+    match &platform {
+        Some(platform) => {
+            let (tenants, functions) = platform.served();
+            let store = options
+                .store
+                .as_deref()
+                .unwrap_or(std::path::Path::new(""))
+                .display()
+                .to_string();
+            tracing::info!(%address, %store, tenants, functions, startup_ms = started.elapsed().as_millis() as u64, "ready (store mode)");
+            eprintln!(
+                "authpipe: listening on http://{address} (store {store}: {tenants} tenants, {functions} functions, ready in {} ms)",
+                started.elapsed().as_millis()
+            );
+        }
+        None => {
+            tracing::info!(%address, functions, compiled = stats.compiled, startup_ms = started.elapsed().as_millis() as u64, auth, "ready");
+            eprintln!(
+                "authpipe: listening on http://{address} ({functions} functions, ready in {} ms, {auth})",
+                started.elapsed().as_millis()
+            );
+        }
+    }
 
     let timeouts = ConnectionTimeouts {
         header: server.header_timeout,
@@ -167,9 +225,46 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
             "async functions still running at the end of the grace period were cancelled"
         );
     }
+    if let Some(platform) = &platform {
+        platform.close(server.shutdown_grace).await;
+        platform.store.close().await;
+    }
     tracing::info!("stopped");
     eprintln!("authpipe: stopped");
     Ok(())
+}
+
+/// Opens the store at `path` (the master key from `AUTHPIPE_MASTER_KEY` or
+/// a 0600 key file beside the database) and loads every tenant.
+async fn start_platform(
+    path: &std::path::Path,
+    runtime: Runtime,
+    metrics: Arc<Metrics>,
+    admin_token: String,
+) -> Result<Arc<platform::Platform>> {
+    let key_file = path.with_file_name(format!(
+        "{}.key",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("authpipe.db")
+    ));
+    let master = std::env::var("AUTHPIPE_MASTER_KEY").ok();
+    let secrets = authpipe_store::SecretBox::from_env_or_file(master.as_deref(), &key_file)
+        .context("cannot set up the master key for secrets")?;
+    let store = authpipe_store::SqliteStore::open(path, secrets).await?;
+    let platform = platform::Platform::start(
+        Arc::new(store),
+        runtime,
+        metrics,
+        platform::PlatformSettings {
+            admin_token,
+            default_quotas: platform::default_quotas(),
+            retention: platform::history::Retention::default(),
+        },
+    )
+    .await
+    .with_context(|| format!("cannot load the tenants of {}", path.display()))?;
+    Ok(Arc::new(platform))
 }
 
 /// Accepts connections on `listener` until aborted, each under

@@ -51,15 +51,32 @@ pub struct Metrics {
     pub async_dropped: AtomicU64,
     /// Requests refused with 503 because too many were in flight.
     pub overloaded: AtomicU64,
+    /// Store mode: invocations refused with 429 by a tenant's quota.
+    pub throttled: AtomicU64,
+    /// Store mode: execution records written to the store.
+    pub executions_recorded: AtomicU64,
+    /// Store mode: execution records dropped because the writer fell
+    /// behind (or the store failed).
+    pub executions_dropped: AtomicU64,
     reloads: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
     /// Records every stage of `result`.
     pub fn record_stages(&self, result: &InvocationResult) {
+        self.record_stages_of(None, result);
+    }
+
+    /// Records every stage of `result`; in store mode functions are
+    /// labelled `tenant/function`.
+    pub fn record_stages_of(&self, tenant: Option<&str>, result: &InvocationResult) {
+        let label = |function: &str| match tenant {
+            Some(tenant) => format!("{tenant}/{function}"),
+            None => function.to_string(),
+        };
         let mut functions = self.functions.lock().expect("metrics lock");
         for stage in &result.stages {
-            let stats = functions.entry(stage.function.clone()).or_default();
+            let stats = functions.entry(label(&stage.function)).or_default();
             *stats.by_outcome.entry(stage.outcome.as_str()).or_default() += 1;
             let seconds = stage.duration_us as f64 / 1e6;
             for (bucket, bound) in stats.buckets.iter_mut().zip(LATENCY_BUCKETS) {
@@ -81,7 +98,7 @@ impl Metrics {
         for stage in &result.stages {
             if let Some(error) = stage.error.as_ref().filter(|e| e.kind != ErrorKind::Denied) {
                 *errors
-                    .entry((stage.function.clone(), error.kind.as_str()))
+                    .entry((label(&stage.function), error.kind.as_str()))
                     .or_default() += 1;
             }
         }
@@ -334,7 +351,7 @@ impl Metrics {
                 "authpipe_http_responses_total{{status=\"{status}\"}} {count}"
             );
         }
-        let scalars: [(&str, &str, &str, i64); 7] = [
+        let scalars: [(&str, &str, &str, i64); 10] = [
             (
                 "authpipe_invocations_cancelled_total",
                 "counter",
@@ -370,6 +387,24 @@ impl Metrics {
                 "counter",
                 "Requests answered 503: too many in flight.",
                 self.overloaded.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "authpipe_throttled_total",
+                "counter",
+                "Store mode: invocations answered 429 by a tenant's quota.",
+                self.throttled.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "authpipe_executions_recorded_total",
+                "counter",
+                "Store mode: execution records written to the store.",
+                self.executions_recorded.load(Ordering::Relaxed) as i64,
+            ),
+            (
+                "authpipe_executions_dropped_total",
+                "counter",
+                "Store mode: execution records dropped (writer behind or store failing).",
+                self.executions_dropped.load(Ordering::Relaxed) as i64,
             ),
             (
                 "authpipe_invocations_in_flight",

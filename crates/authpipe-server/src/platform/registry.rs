@@ -12,7 +12,7 @@ use crate::config::Trigger;
 use crate::deployment::TriggerPipeline;
 use anyhow::{Context, Result};
 use authpipe::fetch::{AllowPattern, DenyAll, FetchPolicy, Fetcher, HttpFetcher};
-use authpipe::{Environ, Function, Limits, OnError, Pipeline, Runtime, Stage};
+use authpipe::{CompileError, Environ, Function, Limits, OnError, Pipeline, Runtime, Stage};
 use authpipe_store::{FunctionRecord, FunctionSettings, Store, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -31,12 +31,34 @@ pub struct LiveFunction {
 }
 
 /// Everything one tenant serves, compiled.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TenantDeployment {
     /// Deployed functions by name.
     pub functions: BTreeMap<String, LiveFunction>,
     /// Pipelines by trigger (every trigger has one, possibly empty).
     pub pipelines: HashMap<Trigger, TriggerPipeline>,
+    /// The tenant's env and secrets, as functions see them.
+    pub env: Arc<Environ>,
+    /// The tenant's fetch allow-list.
+    pub fetch: Arc<dyn Fetcher>,
+    /// The plaintext of the tenant's secrets, to redact from logs, error
+    /// messages and execution records.
+    pub secrets: Vec<String>,
+}
+
+impl Default for TenantDeployment {
+    fn default() -> Self {
+        Self {
+            functions: BTreeMap::new(),
+            pipelines: Trigger::ALL
+                .into_iter()
+                .map(|t| (t, TriggerPipeline::default()))
+                .collect(),
+            env: Arc::new(Environ::default()),
+            fetch: Arc::new(DenyAll),
+            secrets: Vec::new(),
+        }
+    }
 }
 
 /// The limits and error policy of `settings`.
@@ -89,12 +111,35 @@ impl<S: Store> Registry<S> {
             .unwrap_or_default()
     }
 
-    /// Builds every tenant's deployment from the store.
-    pub async fn load_all(&self) -> Result<()> {
-        for tenant in self.store.tenants().await? {
-            self.reload(&tenant.id).await?;
+    /// What `tenant` serves, or `None` for a tenant this node does not
+    /// know (it does not exist).
+    pub fn get(&self, tenant: &str) -> Option<Arc<TenantDeployment>> {
+        self.tenants
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tenant)
+            .cloned()
+    }
+
+    /// Tenants and deployed functions served.
+    pub fn counts(&self) -> (usize, usize) {
+        let tenants = self.tenants.read().unwrap_or_else(|e| e.into_inner());
+        (
+            tenants.len(),
+            tenants.values().map(|t| t.functions.len()).sum(),
+        )
+    }
+
+    /// Builds every tenant's deployment from the store; returns how many
+    /// tenants there are.
+    pub async fn load_all(&self) -> Result<usize> {
+        let tenants = self.store.tenants().await?;
+        for tenant in &tenants {
+            self.reload(&tenant.id)
+                .await
+                .with_context(|| format!("cannot load tenant {:?}", tenant.id))?;
         }
-        Ok(())
+        Ok(tenants.len())
     }
 
     /// Rebuilds `tenant`'s deployment from the store and swaps it in; a
@@ -112,6 +157,11 @@ impl<S: Store> Registry<S> {
             Err(e) => return Err(e.into()),
         }
         let env = self.store.env(tenant).await?;
+        let secrets = env
+            .iter()
+            .filter(|v| v.secret && !v.value.is_empty())
+            .map(|v| v.value.clone())
+            .collect();
         let env = Arc::new(Environ::new(env.iter().map(|v| (&v.key, &v.value)))?);
         let allow = self.store.fetch_allow(tenant).await?;
         let fetcher: Arc<dyn Fetcher> = if allow.is_empty() {
@@ -143,6 +193,7 @@ impl<S: Store> Registry<S> {
                 limits,
                 on_error,
                 fetch: fetcher.clone(),
+                version: Some(version),
                 ..Stage::new(function)
             };
             functions.insert(
@@ -162,6 +213,9 @@ impl<S: Store> Registry<S> {
         let deployment = Arc::new(TenantDeployment {
             functions,
             pipelines,
+            env,
+            fetch: fetcher,
+            secrets,
         });
         self.tenants
             .write()
@@ -170,10 +224,25 @@ impl<S: Store> Registry<S> {
         Ok(())
     }
 
-    /// The compiled function for `source`: from memory, from a snapshot in
-    /// the store (made by any node with the same engine), or compiled once
-    /// and its snapshot stored.
+    /// The compiled function for a stored source; a source that no longer
+    /// compiles is an error here (it compiled when it was saved).
     async fn compile(&self, name: &str, source: &str, sha256: &str) -> Result<Function> {
+        self.function_for(name, source, sha256)
+            .await?
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("stored function {name:?} does not compile"))
+    }
+
+    /// The compiled function for `source` (named `name`, file `name.js`):
+    /// from memory, from a snapshot in the store (made by any node with the
+    /// same engine), or compiled once and its snapshot stored. The outer
+    /// error is the store's; the inner one the source's.
+    pub async fn function_for(
+        &self,
+        name: &str,
+        source: &str,
+        sha256: &str,
+    ) -> Result<Result<Function, CompileError>> {
         let file = format!("{name}.js");
         let key = (sha256.to_string(), file.clone());
         if let Some(function) = self
@@ -182,7 +251,7 @@ impl<S: Store> Registry<S> {
             .unwrap_or_else(|e| e.into_inner())
             .get(&key)
         {
-            return Ok(function.clone());
+            return Ok(Ok(function.clone()));
         }
         let snapshot_key = format!("{}/{file}/{sha256}", self.runtime.engine_id());
         let stored = self.store.snapshot(&snapshot_key).await?;
@@ -196,12 +265,10 @@ impl<S: Store> Registry<S> {
         let function = match loaded {
             Some(function) => function,
             None => {
-                let function = self
-                    .runtime
-                    .compile_as_async(name, &file, source)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))
-                    .with_context(|| format!("stored function {name:?} does not compile"))?;
+                let function = match self.runtime.compile_as_async(name, &file, source).await {
+                    Ok(function) => function,
+                    Err(e) => return Ok(Err(e)),
+                };
                 self.store
                     .put_snapshot(&snapshot_key, function.snapshot())
                     .await?;
@@ -212,7 +279,12 @@ impl<S: Store> Registry<S> {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, function.clone());
-        Ok(function)
+        Ok(Ok(function))
+    }
+
+    /// The runtime functions run on.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
     }
 }
 

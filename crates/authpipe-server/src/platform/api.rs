@@ -1,0 +1,678 @@
+//! `/v1/tenants/…`: routing, authentication and the tenant, key, env,
+//! fetch, execution and audit endpoints. Functions are in `functions.rs`,
+//! invocations and test runs in `invoke.rs`.
+
+use super::auth::{Need, Principal, tenant_not_found};
+use super::views::{self, HttpResponse, no_content, parse, reply, store_error};
+use super::{Platform, functions, invoke};
+use crate::error::ApiError;
+use crate::http::{self, AppState};
+use authpipe::fetch::AllowPattern;
+use authpipe_store::{AuditEntry, ExecutionQuery, Quotas, Role, Store, Tenant, now_ms};
+use bytes::Bytes;
+use hyper::body::Body;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// One management or invocation request, authenticated.
+pub(super) struct Call<'a> {
+    pub state: &'a Arc<AppState>,
+    pub platform: &'a Platform,
+    pub principal: Principal,
+}
+
+impl Call<'_> {
+    /// Appends to `tenant`'s audit log (a failure is logged: the change
+    /// itself is done).
+    pub async fn audit(&self, tenant: &str, action: &str, target: &str, version: Option<i64>) {
+        let entry = AuditEntry {
+            at: now_ms(),
+            actor: self.principal.actor(),
+            action: action.into(),
+            target: target.into(),
+            version,
+        };
+        if let Err(e) = self.platform.store.audit(tenant, &entry).await {
+            tracing::error!(tenant, action, error = %e, "cannot write an audit entry");
+        }
+    }
+
+    /// Rebuilds what `tenant` serves after a change; a failure is logged
+    /// and answered 503 (the change is stored; the next rebuild serves it).
+    pub async fn reload(&self, tenant: &str) -> Result<(), ApiError> {
+        self.platform.registry.reload(tenant).await.map_err(|e| {
+            tracing::error!(tenant, error = %format!("{e:#}"), "cannot rebuild a tenant's deployment");
+            ApiError::unavailable("the change is stored but could not be deployed yet; retry")
+        })
+    }
+}
+
+/// The methods a route accepts.
+fn methods(rest: &[&str]) -> Option<&'static [Method]> {
+    const GET: &[Method] = &[Method::GET];
+    const POST: &[Method] = &[Method::POST];
+    const GET_POST: &[Method] = &[Method::GET, Method::POST];
+    const GET_PUT: &[Method] = &[Method::GET, Method::PUT];
+    const ONE: &[Method] = &[Method::GET, Method::PATCH, Method::DELETE];
+    const PUT_DELETE: &[Method] = &[Method::PUT, Method::DELETE];
+    const DELETE: &[Method] = &[Method::DELETE];
+    Some(match rest {
+        [] => GET_POST,
+        [_] => ONE,
+        [_, "keys"] => GET_POST,
+        [_, "keys", _] => DELETE,
+        [_, "functions"] => GET_POST,
+        [_, "functions", _] => ONE,
+        [_, "functions", _, "versions"] => GET,
+        [_, "functions", _, "versions", _] => GET,
+        [_, "functions", _, "deploy" | "invoke" | "test"] => POST,
+        [_, "triggers", _] => GET_PUT,
+        [_, "env"] => GET,
+        [_, "env", _] => PUT_DELETE,
+        [_, "fetch"] => GET_PUT,
+        [_, "pipelines", _] => POST,
+        [_, "executions"] => GET,
+        [_, "executions", _] => GET,
+        [_, "audit"] => GET,
+        _ => return None,
+    })
+}
+
+/// What a route under `/v1/tenants/{t}` needs of its caller (`rest` is
+/// the path after the tenant).
+fn need(rest: &[&str]) -> Need {
+    match rest {
+        [] => Need::Admin,
+        ["pipelines", _] | ["functions", _, "invoke"] => Need::Invoke,
+        _ => Need::Manage,
+    }
+}
+
+/// Answers a request under `/v1/tenants` (`rest` is the path after it).
+pub async fn route<B>(
+    state: &Arc<AppState>,
+    platform: &Platform,
+    request: Request<B>,
+    rest: &[&str],
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let path = request.uri().path().to_string();
+    let Some(allowed) = methods(rest) else {
+        return Err(ApiError::not_found(format!("no such endpoint: {path}")));
+    };
+    if !allowed.contains(request.method()) {
+        let list: Vec<&str> = allowed.iter().map(Method::as_str).collect();
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{path} accepts {}", list.join(", ")),
+        )
+        .with_header(header::ALLOW, allow_header(allowed)));
+    }
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(http::bearer_token);
+    let principal = platform.auth.principal(&*platform.store, token).await?;
+    let call = Call {
+        state,
+        platform,
+        principal,
+    };
+    if let Principal::Key(key) = &call.principal
+        && platform.auth.should_note_use(key)
+    {
+        let (store, id) = (platform.store.clone(), key.id.clone());
+        tokio::spawn(async move {
+            let _ = store.note_key_use(&id, now_ms()).await;
+        });
+    }
+    let Some((tenant, rest)) = rest.split_first() else {
+        if call.principal != Principal::Admin {
+            return Err(ApiError::forbidden(
+                "only the platform admin may list or create tenants",
+            ));
+        }
+        return match *request.method() {
+            Method::POST => create_tenant(&call, request).await,
+            _ => list_tenants(&call).await,
+        };
+    };
+    let tenant = tenant.to_string();
+    call.principal.require(&tenant, need(rest))?;
+    if platform.registry.get(&tenant).is_none() {
+        return Err(tenant_not_found(&tenant));
+    }
+    let method = request.method().clone();
+    match (rest, method) {
+        ([], Method::GET) => get_tenant(&call, &tenant).await,
+        ([], Method::PATCH) => update_tenant(&call, &tenant, request).await,
+        ([], _) => delete_tenant(&call, &tenant).await,
+        (["keys"], Method::GET) => list_keys(&call, &tenant).await,
+        (["keys"], _) => create_key(&call, &tenant, request).await,
+        (["keys", id], _) => revoke_key(&call, &tenant, id).await,
+        (["functions"], Method::GET) => functions::list(&call, &tenant, &request).await,
+        (["functions"], _) => functions::create(&call, &tenant, request).await,
+        (["functions", name], Method::GET) => functions::get(&call, &tenant, name).await,
+        (["functions", name], Method::PATCH) => {
+            functions::update(&call, &tenant, name, request).await
+        }
+        (["functions", name], _) => functions::delete(&call, &tenant, name).await,
+        (["functions", name, "versions"], _) => functions::versions(&call, &tenant, name).await,
+        (["functions", name, "versions", n], _) => {
+            functions::version(&call, &tenant, name, n).await
+        }
+        (["functions", name, "deploy"], _) => {
+            functions::deploy(&call, &tenant, name, request).await
+        }
+        (["functions", name, "invoke"], _) => invoke::function(&call, &tenant, name, request).await,
+        (["functions", name, "test"], _) => invoke::test(&call, &tenant, name, request).await,
+        (["triggers", trigger], Method::GET) => {
+            functions::trigger_order(&call, &tenant, trigger).await
+        }
+        (["triggers", trigger], _) => {
+            functions::set_trigger_order(&call, &tenant, trigger, request).await
+        }
+        (["env"], _) => list_env(&call, &tenant).await,
+        (["env", key], Method::PUT) => set_env(&call, &tenant, key, request).await,
+        (["env", key], _) => delete_env(&call, &tenant, key).await,
+        (["fetch"], Method::GET) => get_fetch(&call, &tenant).await,
+        (["fetch"], _) => set_fetch(&call, &tenant, request).await,
+        (["pipelines", trigger], _) => invoke::pipeline(&call, &tenant, trigger, request).await,
+        (["executions"], _) => list_executions(&call, &tenant, &request).await,
+        (["executions", id], _) => get_execution(&call, &tenant, id).await,
+        (["audit"], _) => audit_log(&call, &tenant, &request).await,
+        _ => Err(ApiError::not_found(format!("no such endpoint: {path}"))),
+    }
+}
+
+fn allow_header(methods: &[Method]) -> &'static str {
+    match methods {
+        [Method::GET] => "GET",
+        [Method::POST] => "POST",
+        [Method::DELETE] => "DELETE",
+        [Method::GET, Method::POST] => "GET, POST",
+        [Method::GET, Method::PUT] => "GET, PUT",
+        [Method::PUT, Method::DELETE] => "PUT, DELETE",
+        _ => "GET, PATCH, DELETE",
+    }
+}
+
+/// Reads a management request's body (size and time limits apply).
+pub(super) async fn body<B>(call: &Call<'_>, request: Request<B>) -> Result<Vec<u8>, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    http::read_body(call.state, request).await
+}
+
+/// The query parameters of `request`, refusing any not in `known`.
+pub(super) fn query<B>(
+    request: &Request<B>,
+    known: &[&str],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    for (name, _) in &pairs {
+        if !known.contains(&name.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "unknown query parameter {name:?}; expected one of {}",
+                known.join(", ")
+            ))
+            .with("field", name.as_str()));
+        }
+    }
+    Ok(pairs)
+}
+
+async fn list_tenants(call: &Call<'_>) -> Result<HttpResponse, ApiError> {
+    let tenants = call.platform.store.tenants().await.map_err(store_error)?;
+    let list: Vec<Value> = tenants
+        .iter()
+        .map(|t| views::tenant(t, &call.platform.settings.effective(&t.quotas)))
+        .collect();
+    Ok(reply(StatusCode::OK, &json!({ "tenants": list })))
+}
+
+fn check_quotas(quotas: &Quotas) -> Result<(), ApiError> {
+    let fields = [
+        ("max_functions", quotas.max_functions),
+        ("max_concurrent", quotas.max_concurrent),
+        ("max_rps", quotas.max_rps),
+        ("max_timeout_ms", quotas.max_timeout_ms),
+        ("max_fuel", quotas.max_fuel),
+        ("max_memory_mb", quotas.max_memory_mb),
+    ];
+    for (name, value) in fields {
+        if value == Some(0) {
+            return Err(ApiError::bad_request(format!(
+                "quotas.{name} must be at least 1 (leave it out for the default)"
+            ))
+            .with("field", format!("quotas.{name}")));
+        }
+    }
+    if quotas.max_concurrent.is_some_and(|n| n > 100_000) {
+        return Err(
+            ApiError::bad_request("quotas.max_concurrent must be at most 100000")
+                .with("field", "quotas.max_concurrent"),
+        );
+    }
+    Ok(())
+}
+
+async fn create_tenant<B>(call: &Call<'_>, request: Request<B>) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body: views::NewTenant = parse(&body(call, request).await?)?;
+    if !Tenant::valid_id(&body.id) {
+        return Err(ApiError::bad_request(format!(
+            "invalid tenant id {:?}: 1–63 of a-z, 0-9 and '-', starting with a letter or digit",
+            body.id
+        ))
+        .with("field", "id"));
+    }
+    check_quotas(&body.quotas)?;
+    let name = body.name.unwrap_or_else(|| body.id.clone());
+    check_display_name(&name)?;
+    let now = now_ms();
+    let tenant = Tenant {
+        id: body.id,
+        name,
+        quotas: body.quotas,
+        created_at: now,
+        updated_at: now,
+    };
+    let lock = call.platform.tenant_lock(&tenant.id);
+    let _one_change = lock.lock().await;
+    call.platform
+        .store
+        .create_tenant(&tenant)
+        .await
+        .map_err(store_error)?;
+    call.platform.apply_quotas(&tenant);
+    call.reload(&tenant.id).await?;
+    call.audit(&tenant.id, "tenant.create", &tenant.id, None)
+        .await;
+    let effective = call.platform.settings.effective(&tenant.quotas);
+    Ok(reply(
+        StatusCode::CREATED,
+        &views::tenant(&tenant, &effective),
+    ))
+}
+
+fn check_display_name(name: &str) -> Result<(), ApiError> {
+    if name.trim().is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "name must be 1–200 characters without control characters",
+        )
+        .with("field", "name"));
+    }
+    Ok(())
+}
+
+async fn get_tenant(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
+    let tenant = call
+        .platform
+        .store
+        .tenant(tenant)
+        .await
+        .map_err(store_error)?;
+    let effective = call.platform.settings.effective(&tenant.quotas);
+    Ok(reply(StatusCode::OK, &views::tenant(&tenant, &effective)))
+}
+
+async fn update_tenant<B>(
+    call: &Call<'_>,
+    id: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let change: views::TenantChange = parse(&body(call, request).await?)?;
+    let lock = call.platform.tenant_lock(id);
+    let _one_change = lock.lock().await;
+    let mut tenant = call.platform.store.tenant(id).await.map_err(store_error)?;
+    if let Some(name) = change.name {
+        check_display_name(&name)?;
+        tenant.name = name;
+    }
+    if let Some(fields) = change.quotas {
+        let mut merged = serde_json::to_value(&tenant.quotas)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .unwrap_or_default();
+        for (key, value) in fields {
+            if value.is_null() {
+                merged.remove(&key);
+            } else {
+                merged.insert(key, value);
+            }
+        }
+        tenant.quotas = parse(Value::Object(merged).to_string().as_bytes()).map_err(|e| {
+            let field = e
+                .details
+                .get("field")
+                .and_then(Value::as_str)
+                .map(|f| format!("quotas.{f}"));
+            match field {
+                Some(field) => ApiError::bad_request(e.message).with("field", field),
+                None => e,
+            }
+        })?;
+        check_quotas(&tenant.quotas)?;
+    }
+    tenant.updated_at = now_ms();
+    call.platform
+        .store
+        .update_tenant(&tenant)
+        .await
+        .map_err(store_error)?;
+    call.platform.apply_quotas(&tenant);
+    call.audit(id, "tenant.update", id, None).await;
+    let effective = call.platform.settings.effective(&tenant.quotas);
+    Ok(reply(StatusCode::OK, &views::tenant(&tenant, &effective)))
+}
+
+async fn delete_tenant(call: &Call<'_>, id: &str) -> Result<HttpResponse, ApiError> {
+    let lock = call.platform.tenant_lock(id);
+    let _one_change = lock.lock().await;
+    call.platform
+        .store
+        .delete_tenant(id)
+        .await
+        .map_err(store_error)?;
+    call.platform.auth.forget(|key| key.tenant == id);
+    call.platform.admission.remove(id);
+    call.reload(id).await?;
+    Ok(no_content())
+}
+
+async fn list_keys(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
+    let keys = call
+        .platform
+        .store
+        .keys(tenant)
+        .await
+        .map_err(store_error)?;
+    let list: Vec<Value> = keys.iter().map(views::key).collect();
+    Ok(reply(StatusCode::OK, &json!({ "keys": list })))
+}
+
+async fn create_key<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body: views::NewKeyBody = parse(&body(call, request).await?)?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::bad_request(format!("role {:?} is not one of manage, invoke", body.role))
+            .with("field", "role")
+    })?;
+    check_display_name(&body.name)?;
+    let created = call
+        .platform
+        .store
+        .create_key(tenant, &body.name, role)
+        .await
+        .map_err(store_error)?;
+    call.audit(tenant, "key.create", &created.key.id, None)
+        .await;
+    let mut value = views::key(&created.key);
+    value["token"] = created.token.into();
+    let mut response = reply(StatusCode::CREATED, &value);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn revoke_key(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpResponse, ApiError> {
+    call.platform
+        .store
+        .revoke_key(tenant, id)
+        .await
+        .map_err(store_error)?;
+    call.platform.auth.forget(|key| key.id == id);
+    call.audit(tenant, "key.revoke", id, None).await;
+    Ok(no_content())
+}
+
+async fn list_env(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
+    let env = call.platform.store.env(tenant).await.map_err(store_error)?;
+    let list: Vec<Value> = env.iter().map(views::env_value).collect();
+    Ok(reply(StatusCode::OK, &json!({ "env": list })))
+}
+
+/// Largest env value, in bytes.
+const MAX_ENV_VALUE_BYTES: usize = 64 << 10;
+
+async fn set_env<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    key: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if !views::valid_env_key(key) {
+        return Err(ApiError::bad_request(format!(
+            "invalid env name {key:?}: a letter or '_', then letters, digits and '_' (at most 128)"
+        ))
+        .with("field", "key"));
+    }
+    let body: views::EnvBody = parse(&body(call, request).await?)?;
+    if body.value.len() > MAX_ENV_VALUE_BYTES || body.value.contains('\0') {
+        return Err(ApiError::bad_request(format!(
+            "value must be at most {MAX_ENV_VALUE_BYTES} bytes without NUL characters"
+        ))
+        .with("field", "value"));
+    }
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    call.platform
+        .store
+        .set_env(tenant, key, &body.value, body.secret)
+        .await
+        .map_err(store_error)?;
+    call.reload(tenant).await?;
+    let action = if body.secret { "secret.set" } else { "env.set" };
+    call.audit(tenant, action, key, None).await;
+    let env = call.platform.store.env(tenant).await.map_err(store_error)?;
+    let value = env
+        .iter()
+        .find(|v| v.key == key)
+        .map(views::env_value)
+        .unwrap_or(Value::Null);
+    Ok(reply(StatusCode::OK, &value))
+}
+
+async fn delete_env(call: &Call<'_>, tenant: &str, key: &str) -> Result<HttpResponse, ApiError> {
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    call.platform
+        .store
+        .delete_env(tenant, key)
+        .await
+        .map_err(store_error)?;
+    call.reload(tenant).await?;
+    call.audit(tenant, "env.delete", key, None).await;
+    Ok(no_content())
+}
+
+async fn get_fetch(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
+    let allow = call
+        .platform
+        .store
+        .fetch_allow(tenant)
+        .await
+        .map_err(store_error)?;
+    Ok(reply(StatusCode::OK, &json!({ "allow": allow })))
+}
+
+/// Allow-list entries per tenant at most.
+const MAX_ALLOW_ENTRIES: usize = 256;
+
+async fn set_fetch<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body: views::FetchBody = parse(&body(call, request).await?)?;
+    if body.allow.len() > MAX_ALLOW_ENTRIES {
+        return Err(
+            ApiError::bad_request(format!("at most {MAX_ALLOW_ENTRIES} allow entries"))
+                .with("field", "allow"),
+        );
+    }
+    for (i, entry) in body.allow.iter().enumerate() {
+        AllowPattern::parse(entry).map_err(|e| {
+            ApiError::bad_request(format!("allow[{i}] {entry:?}: {e}"))
+                .with("field", format!("allow[{i}]"))
+        })?;
+    }
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    call.platform
+        .store
+        .set_fetch_allow(tenant, &body.allow)
+        .await
+        .map_err(store_error)?;
+    call.reload(tenant).await?;
+    call.audit(tenant, "fetch.set", "fetch", None).await;
+    Ok(reply(StatusCode::OK, &json!({ "allow": body.allow })))
+}
+
+/// Records per page by default and at most.
+const PAGE_DEFAULT: u32 = 50;
+const PAGE_MAX: u32 = 1000;
+
+async fn list_executions<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    request: &Request<B>,
+) -> Result<HttpResponse, ApiError> {
+    let mut query = ExecutionQuery {
+        limit: PAGE_DEFAULT,
+        ..ExecutionQuery::default()
+    };
+    for (name, value) in super::api::query(
+        request,
+        &["trigger", "function", "outcome", "limit", "before"],
+    )? {
+        match name.as_str() {
+            "trigger" => {
+                let trigger = crate::config::Trigger::parse(&value).ok_or_else(|| {
+                    ApiError::bad_request(format!("unknown trigger {value:?}"))
+                        .with("field", "trigger")
+                })?;
+                query.trigger = Some(trigger.as_str().to_string());
+            }
+            "function" => query.function = Some(value),
+            "outcome" => {
+                if !["allow", "deny", "error"].contains(&value.as_str()) {
+                    return Err(ApiError::bad_request(format!(
+                        "outcome {value:?} is not one of allow, deny, error"
+                    ))
+                    .with("field", "outcome"));
+                }
+                query.outcome = Some(value);
+            }
+            "limit" => {
+                query.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=PAGE_MAX).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!("limit must be 1..={PAGE_MAX}"))
+                            .with("field", "limit")
+                    })?;
+            }
+            _ => query.before = Some(value),
+        }
+    }
+    let records = call
+        .platform
+        .store
+        .executions(tenant, &query)
+        .await
+        .map_err(store_error)?;
+    let next = (records.len() == query.limit as usize)
+        .then(|| records.last().map(|r| r.id.clone()))
+        .flatten();
+    // The records are stored as the JSON the API returns.
+    let mut body = String::from("{\"executions\":[");
+    for (i, record) in records.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(&record.json);
+    }
+    body.push_str("],\"next\":");
+    body.push_str(&serde_json::to_string(&next).unwrap_or_else(|_| "null".into()));
+    body.push('}');
+    Ok(crate::error::json_response(
+        StatusCode::OK,
+        body.into_bytes(),
+    ))
+}
+
+async fn get_execution(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpResponse, ApiError> {
+    let record = call
+        .platform
+        .store
+        .execution(tenant, id)
+        .await
+        .map_err(store_error)?;
+    Ok(crate::error::json_response(
+        StatusCode::OK,
+        record.json.into_bytes(),
+    ))
+}
+
+async fn audit_log<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    request: &Request<B>,
+) -> Result<HttpResponse, ApiError> {
+    let mut limit = 100;
+    for (_, value) in query(request, &["limit"])? {
+        limit = value
+            .parse()
+            .ok()
+            .filter(|n| (1..=PAGE_MAX).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_request(format!("limit must be 1..={PAGE_MAX}"))
+                    .with("field", "limit")
+            })?;
+    }
+    let entries = call
+        .platform
+        .store
+        .audit_log(tenant, limit)
+        .await
+        .map_err(store_error)?;
+    let list: Vec<Value> = entries.iter().map(views::audit).collect();
+    Ok(reply(StatusCode::OK, &Value::Array(list)))
+}

@@ -1,0 +1,618 @@
+//! Functions, their versions, deploy and rollback, and run order.
+
+use super::api::{Call, body, query};
+use super::views::{
+    self, FunctionBody, HttpResponse, function_response, no_content, parse, reply, store_error,
+};
+use crate::config::Trigger;
+use crate::error::ApiError;
+use authpipe::{CompileError, Function, Limits};
+use authpipe_store::{FunctionRecord, FunctionSettings, FunctionVersion, Quotas, Store, now_ms};
+use bytes::Bytes;
+use hyper::body::Body;
+use hyper::header;
+use hyper::{Request, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
+
+/// SHA-256 of a source, hex.
+pub(super) fn sha256_hex(source: &str) -> String {
+    Sha256::digest(source.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The settings `body` asks for on top of `base` (a create starts from
+/// the defaults), checked against the limits' ranges (400) and the
+/// tenant's ceilings (422).
+fn settings_from(
+    body: &FunctionBody,
+    base: Option<&FunctionSettings>,
+    quotas: &Quotas,
+) -> Result<FunctionSettings, ApiError> {
+    let defaults = Limits::default();
+    let mut settings = base.cloned().unwrap_or_else(|| FunctionSettings {
+        description: String::new(),
+        triggers: Vec::new(),
+        enabled: true,
+        is_async: false,
+        timeout_ms: defaults.timeout().as_millis() as u64,
+        fuel: defaults.fuel_budget(),
+        memory_mb: (defaults.max_memory_bytes() >> 20) as u32,
+        on_error: "deny".into(),
+    });
+    if let Some(description) = &body.description {
+        if description.chars().count() > 2000 {
+            return Err(ApiError::bad_request("description is over 2000 characters")
+                .with("field", "description"));
+        }
+        settings.description = description.clone();
+    }
+    if let Some(triggers) = &body.triggers {
+        let mut canonical = Vec::new();
+        for (i, name) in triggers.iter().enumerate() {
+            let trigger = Trigger::parse(name).ok_or_else(|| {
+                let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
+                ApiError::bad_request(format!(
+                    "unknown trigger {name:?}; expected one of {}",
+                    known.join(", ")
+                ))
+                .with("field", format!("triggers[{i}]"))
+            })?;
+            if !canonical.contains(&trigger.as_str().to_string()) {
+                canonical.push(trigger.as_str().to_string());
+            }
+        }
+        settings.triggers = canonical;
+    }
+    if settings.triggers.is_empty() {
+        return Err(
+            ApiError::bad_request("triggers must name at least one trigger")
+                .with("field", "triggers"),
+        );
+    }
+    if let Some(enabled) = body.enabled {
+        settings.enabled = enabled;
+    }
+    if let Some(is_async) = body.is_async {
+        settings.is_async = is_async;
+    }
+    if let Some(on_error) = &body.on_error {
+        if on_error != "deny" && on_error != "skip" {
+            return Err(ApiError::bad_request(format!(
+                "on_error {on_error:?} is not one of deny, skip"
+            ))
+            .with("field", "on_error"));
+        }
+        settings.on_error = on_error.clone();
+    }
+    settings.timeout_ms = body.timeout_ms.unwrap_or(settings.timeout_ms);
+    settings.fuel = body.fuel.unwrap_or(settings.fuel);
+    if let Some(memory_mb) = body.memory_mb {
+        settings.memory_mb = u32::try_from(memory_mb).unwrap_or(u32::MAX);
+    }
+    let mut limits = Limits::default();
+    let range =
+        |e: authpipe::LimitError| ApiError::bad_request(e.to_string()).with("field", e.name);
+    limits.timeout_ms(settings.timeout_ms).map_err(range)?;
+    limits.fuel(settings.fuel).map_err(range)?;
+    limits.memory_mb(settings.memory_mb).map_err(range)?;
+    let ceilings = [
+        (
+            "timeout_ms",
+            settings.timeout_ms,
+            quotas.max_timeout_ms,
+            "max_timeout_ms",
+        ),
+        ("fuel", settings.fuel, quotas.max_fuel, "max_fuel"),
+        (
+            "memory_mb",
+            u64::from(settings.memory_mb),
+            quotas.max_memory_mb,
+            "max_memory_mb",
+        ),
+    ];
+    for (field, value, ceiling, quota) in ceilings {
+        if let Some(ceiling) = ceiling.filter(|c| value > *c) {
+            return Err(ApiError::unprocessable(format!(
+                "{field} = {value} is above the tenant's ceiling ({quota} = {ceiling})"
+            ))
+            .with("field", field));
+        }
+    }
+    Ok(settings)
+}
+
+/// The compiled function for `source`, or the 422 naming the line and
+/// column of its error.
+async fn compile(
+    call: &Call<'_>,
+    name: &str,
+    source: &str,
+    sha256: &str,
+) -> Result<Function, ApiError> {
+    if source.len() > authpipe::MAX_SOURCE_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("source is over {} bytes", authpipe::MAX_SOURCE_BYTES),
+        )
+        .with("field", "source"));
+    }
+    let compiled = call
+        .platform
+        .registry
+        .function_for(name, source, sha256)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %format!("{e:#}"), "cannot compile (store)");
+            ApiError::unavailable("the store is not available; retry shortly")
+        })?;
+    compiled.map_err(compile_error)
+}
+
+/// A compile error as a response: 422 with `line` and `column` for the
+/// source's fault, 500 for the host's.
+pub(super) fn compile_error(error: CompileError) -> ApiError {
+    match &error {
+        CompileError::Source { line, column, .. } => {
+            let mut api = ApiError::unprocessable(format!("compile error: {error}"))
+                .with("field", "source")
+                .with("kind", "compile_error");
+            if let Some(line) = line {
+                api = api.with("line", *line);
+            }
+            if let Some(column) = column {
+                api = api.with("column", *column);
+            }
+            api
+        }
+        CompileError::Internal(e) => {
+            tracing::error!(error = %format!("{e:#}"), "compiler failure");
+            ApiError::internal()
+        }
+    }
+}
+
+async fn quotas(call: &Call<'_>, tenant: &str) -> Result<Quotas, ApiError> {
+    let stored = call
+        .platform
+        .store
+        .tenant(tenant)
+        .await
+        .map_err(store_error)?;
+    Ok(call.platform.settings.effective(&stored.quotas))
+}
+
+pub(super) async fn list<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    request: &Request<B>,
+) -> Result<HttpResponse, ApiError> {
+    let mut trigger = None;
+    for (_, value) in query(request, &["trigger"])? {
+        trigger = Some(Trigger::parse(&value).ok_or_else(|| {
+            ApiError::bad_request(format!("unknown trigger {value:?}")).with("field", "trigger")
+        })?);
+    }
+    let functions = call
+        .platform
+        .store
+        .functions(tenant)
+        .await
+        .map_err(store_error)?;
+    let list: Vec<Value> = functions
+        .iter()
+        .filter(|f| trigger.is_none_or(|t| bound_to(f, t)))
+        .map(views::function)
+        .collect();
+    Ok(reply(StatusCode::OK, &json!({ "functions": list })))
+}
+
+/// True when `function`'s newest version names `trigger`.
+fn bound_to(function: &FunctionRecord, trigger: Trigger) -> bool {
+    function
+        .latest
+        .settings
+        .triggers
+        .iter()
+        .any(|t| Trigger::parse(t) == Some(trigger))
+}
+
+pub(super) async fn create<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body: FunctionBody = parse(&body(call, request).await?)?;
+    let name = body
+        .name
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("name is required").with("field", "name"))?;
+    if !views::valid_function_name(&name) {
+        return Err(ApiError::bad_request(format!(
+            "invalid function name {name:?}: 1–64 of letters, digits, '-', '_' and '.'"
+        ))
+        .with("field", "name"));
+    }
+    let source = body
+        .source
+        .clone()
+        .ok_or_else(|| ApiError::bad_request("source is required").with("field", "source"))?;
+    let quotas = quotas(call, tenant).await?;
+    let settings = settings_from(&body, None, &quotas)?;
+    let sha256 = sha256_hex(&source);
+    compile(call, &name, &source, &sha256).await?;
+
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    let existing = call
+        .platform
+        .store
+        .functions(tenant)
+        .await
+        .map_err(store_error)?;
+    if existing.iter().any(|f| f.name == name) {
+        return Err(
+            ApiError::conflict(format!("function {name:?} already exists")).with("field", "name"),
+        );
+    }
+    if let Some(max) = quotas.max_functions
+        && existing.len() as u64 >= max
+    {
+        return Err(ApiError::unprocessable(format!(
+            "the tenant has {} functions, its max_functions quota",
+            existing.len()
+        ))
+        .with("field", "name"));
+    }
+    let order = body
+        .order
+        .unwrap_or_else(|| existing.iter().map(|f| f.run_order).max().unwrap_or(0) + 10);
+    let version = FunctionVersion {
+        version: 0,
+        source,
+        sha256,
+        settings,
+        created_at: now_ms(),
+        created_by: call.principal.actor(),
+    };
+    let deploy = body.deploy.unwrap_or(true);
+    let record = call
+        .platform
+        .store
+        .create_function(tenant, &name, &version, order, deploy)
+        .await
+        .map_err(store_error)?;
+    if deploy {
+        call.reload(tenant).await?;
+    }
+    call.audit(tenant, "function.create", &name, Some(1)).await;
+    Ok(function_response(StatusCode::CREATED, &record))
+}
+
+pub(super) async fn get(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
+    let record = call
+        .platform
+        .store
+        .function(tenant, name)
+        .await
+        .map_err(store_error)?;
+    Ok(function_response(StatusCode::OK, &record))
+}
+
+pub(super) async fn update<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let if_match = request
+        .headers()
+        .get(header::IF_MATCH)
+        .map(|v| v.to_str().unwrap_or("").trim().to_string());
+    let body: FunctionBody = parse(&body(call, request).await?)?;
+    if body.name.as_deref().is_some_and(|n| n != name) {
+        return Err(ApiError::bad_request(
+            "name cannot be changed; create a function with the new name and delete this one",
+        )
+        .with("field", "name"));
+    }
+    let quotas = quotas(call, tenant).await?;
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    let mut record = call
+        .platform
+        .store
+        .function(tenant, name)
+        .await
+        .map_err(store_error)?;
+    if let Some(expected) = &if_match
+        && expected != "*"
+        && !expected.split(',').any(|tag| tag.trim() == record.etag())
+    {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            format!(
+                "function {name:?} changed since {expected} was read (now {}); read it again",
+                record.etag()
+            ),
+        ));
+    }
+    let settings = settings_from(&body, Some(&record.latest.settings), &quotas)?;
+    let source = body
+        .source
+        .clone()
+        .unwrap_or_else(|| record.latest.source.clone());
+    let sha256 = sha256_hex(&source);
+    let changed = sha256 != record.latest.sha256 || settings != record.latest.settings;
+    let deploy = body.deploy.unwrap_or(true);
+    if changed {
+        if sha256 != record.latest.sha256 {
+            compile(call, name, &source, &sha256).await?;
+        }
+        let version = FunctionVersion {
+            version: 0,
+            source,
+            sha256,
+            settings,
+            created_at: now_ms(),
+            created_by: call.principal.actor(),
+        };
+        record = call
+            .platform
+            .store
+            .add_version(tenant, name, &version, Some(record.latest.version), deploy)
+            .await
+            .map_err(store_error)?;
+        call.audit(
+            tenant,
+            if deploy {
+                "function.update"
+            } else {
+                "function.draft"
+            },
+            name,
+            Some(record.latest.version),
+        )
+        .await;
+    }
+    let reorder = body.order.filter(|order| *order != record.run_order);
+    if let Some(order) = reorder {
+        record = call
+            .platform
+            .store
+            .set_run_order(tenant, name, order)
+            .await
+            .map_err(store_error)?;
+        call.audit(tenant, "function.order", name, None).await;
+    }
+    if (changed && deploy) || reorder.is_some() {
+        call.reload(tenant).await?;
+    }
+    Ok(function_response(StatusCode::OK, &record))
+}
+
+pub(super) async fn delete(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    call.platform
+        .store
+        .delete_function(tenant, name)
+        .await
+        .map_err(store_error)?;
+    call.reload(tenant).await?;
+    call.audit(tenant, "function.delete", name, None).await;
+    Ok(no_content())
+}
+
+pub(super) async fn versions(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
+    let record = call
+        .platform
+        .store
+        .function(tenant, name)
+        .await
+        .map_err(store_error)?;
+    let versions = call
+        .platform
+        .store
+        .versions(tenant, name)
+        .await
+        .map_err(store_error)?;
+    let list: Vec<Value> = versions
+        .iter()
+        .map(|v| views::version_summary(v, record.deployed_version))
+        .collect();
+    Ok(reply(StatusCode::OK, &Value::Array(list)))
+}
+
+pub(super) async fn version(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+    number: &str,
+) -> Result<HttpResponse, ApiError> {
+    let number: i64 = number
+        .parse()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| ApiError::bad_request(format!("{number:?} is not a version number")))?;
+    let record = call
+        .platform
+        .store
+        .function(tenant, name)
+        .await
+        .map_err(store_error)?;
+    let version = call
+        .platform
+        .store
+        .version(tenant, name, number)
+        .await
+        .map_err(store_error)?;
+    Ok(reply(
+        StatusCode::OK,
+        &views::version(&version, record.deployed_version),
+    ))
+}
+
+pub(super) async fn deploy<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body: views::DeployBody = parse(&body(call, request).await?)?;
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    let record = call
+        .platform
+        .store
+        .deploy(tenant, name, body.version)
+        .await
+        .map_err(|e| match e {
+            authpipe_store::StoreError::NotFound(what) => {
+                ApiError::not_found(format!("{what} not found")).with("field", "version")
+            }
+            other => store_error(other),
+        })?;
+    call.reload(tenant).await?;
+    call.audit(tenant, "function.deploy", name, Some(body.version))
+        .await;
+    Ok(function_response(StatusCode::OK, &record))
+}
+
+fn parse_trigger(name: &str) -> Result<Trigger, ApiError> {
+    Trigger::parse(name).ok_or_else(|| {
+        let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
+        ApiError::not_found(format!(
+            "unknown trigger {name:?}; expected one of {}",
+            known.join(", ")
+        ))
+    })
+}
+
+/// The functions bound to `trigger`, in run order.
+async fn bound(
+    call: &Call<'_>,
+    tenant: &str,
+    trigger: Trigger,
+) -> Result<Vec<FunctionRecord>, ApiError> {
+    let mut functions: Vec<FunctionRecord> = call
+        .platform
+        .store
+        .functions(tenant)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .filter(|f| bound_to(f, trigger))
+        .collect();
+    functions.sort_by(|a, b| (a.run_order, &a.name).cmp(&(b.run_order, &b.name)));
+    Ok(functions)
+}
+
+fn order_view(trigger: Trigger, functions: &[FunctionRecord]) -> Value {
+    let list: Vec<Value> = functions
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f.name,
+                "order": f.run_order,
+                "enabled": f.latest.settings.enabled,
+                "async": f.latest.settings.is_async,
+                "version": f.latest.version,
+                "deployed_version": f.deployed_version,
+            })
+        })
+        .collect();
+    json!({"trigger": trigger.as_str(), "functions": list})
+}
+
+pub(super) async fn trigger_order(
+    call: &Call<'_>,
+    tenant: &str,
+    trigger: &str,
+) -> Result<HttpResponse, ApiError> {
+    let trigger = parse_trigger(trigger)?;
+    let functions = bound(call, tenant, trigger).await?;
+    Ok(reply(StatusCode::OK, &order_view(trigger, &functions)))
+}
+
+pub(super) async fn set_trigger_order<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    trigger: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let trigger = parse_trigger(trigger)?;
+    let body: views::OrderBody = parse(&body(call, request).await?)?;
+    let lock = call.platform.tenant_lock(tenant);
+    let _one_change = lock.lock().await;
+    let functions = bound(call, tenant, trigger).await?;
+    let bound_names: BTreeSet<&str> = functions.iter().map(|f| f.name.as_str()).collect();
+    let given: BTreeSet<&str> = body.order.iter().map(String::as_str).collect();
+    let missing: Vec<&str> = bound_names.difference(&given).copied().collect();
+    let extra: Vec<&str> = given.difference(&bound_names).copied().collect();
+    if !missing.is_empty() || !extra.is_empty() || given.len() != body.order.len() {
+        let mut problems = Vec::new();
+        if !missing.is_empty() {
+            problems.push(format!("missing {}", missing.join(", ")));
+        }
+        if !extra.is_empty() {
+            problems.push(format!(
+                "not bound to {}: {}",
+                trigger.as_str(),
+                extra.join(", ")
+            ));
+        }
+        if given.len() != body.order.len() {
+            problems.push("a name is given twice".to_string());
+        }
+        return Err(ApiError::conflict(format!(
+            "order must name exactly the functions bound to {}: {}",
+            trigger.as_str(),
+            problems.join("; ")
+        ))
+        .with("field", "order")
+        .with("missing", missing)
+        .with("unexpected", extra));
+    }
+    call.platform
+        .store
+        .set_order(tenant, &body.order)
+        .await
+        .map_err(store_error)?;
+    call.reload(tenant).await?;
+    call.audit(tenant, "trigger.order", trigger.as_str(), None)
+        .await;
+    let functions = bound(call, tenant, trigger).await?;
+    Ok(reply(StatusCode::OK, &order_view(trigger, &functions)))
+}

@@ -1,0 +1,291 @@
+//! Invoking a tenant's pipelines and functions, and test runs.
+
+use super::api::{Call, body};
+use super::functions::{compile_error, sha256_hex};
+use super::history::{Execution, execution_id};
+use super::redact_result;
+use super::registry::TenantDeployment;
+use super::views::{HttpResponse, TestBody, parse, store_error};
+use crate::config::Trigger;
+use crate::error::ApiError;
+use crate::http::{self, CancelWatch};
+use crate::invocation_log::{Invoked, log_invocation};
+use authpipe::{InvocationResult, Outcome, Stage};
+use authpipe_store::{FunctionSettings, Store, now_ms};
+use bytes::Bytes;
+use hyper::Request;
+use hyper::body::Body;
+use hyper::header::HeaderValue;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The header naming an invocation's execution record.
+pub const EXECUTION_ID_HEADER: &str = "x-authpipe-execution-id";
+
+fn deployment(call: &Call<'_>, tenant: &str) -> Result<Arc<TenantDeployment>, ApiError> {
+    call.platform
+        .registry
+        .get(tenant)
+        .ok_or_else(|| super::auth::tenant_not_found(tenant))
+}
+
+/// `POST /v1/tenants/{t}/pipelines/{trigger}`.
+pub(super) async fn pipeline<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    trigger_name: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let Some(trigger) = Trigger::parse(trigger_name) else {
+        let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
+        return Err(ApiError::not_found(format!(
+            "unknown trigger {trigger_name:?}; expected one of {}",
+            known.join(", ")
+        )));
+    };
+    let input = http::read_input(call.state, request).await?;
+    let started = (Instant::now(), now_ms());
+    let hold = admit(call, tenant)?;
+    let deployment = deployment(call, tenant)?;
+    let pipeline = &deployment.pipelines[&trigger];
+    let background = (!pipeline.background.is_empty()).then(|| input.clone());
+    let cancel = call.state.request_cancel();
+    let watch = CancelWatch::new(call.state, &cancel, Invoked::Pipeline(trigger.as_str()));
+    let mut result = pipeline.sync.run_with(input, cancel, (hold, watch)).await;
+    if let (Some(input), Outcome::Allow) = (background, result.outcome) {
+        for stage in &pipeline.background {
+            http::spawn_background(call.state, trigger.as_str(), stage.clone(), input.clone());
+        }
+    }
+    finish(
+        call,
+        tenant,
+        &deployment,
+        Some(trigger.as_str()),
+        None,
+        started,
+        &mut result,
+    )
+}
+
+/// `POST /v1/tenants/{t}/functions/{name}/invoke`.
+pub(super) async fn function<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let deployment = deployment(call, tenant)?;
+    let Some(function) = deployment.functions.get(name) else {
+        return Err(ApiError::not_found(format!(
+            "no deployed function {name:?} in tenant {tenant:?}"
+        )));
+    };
+    let input = http::read_input(call.state, request).await?;
+    let started = (Instant::now(), now_ms());
+    let hold = admit(call, tenant)?;
+    let cancel = call.state.request_cancel();
+    let watch = CancelWatch::new(call.state, &cancel, Invoked::Function(name));
+    let mut result = function.stage.run_with(input, cancel, (hold, watch)).await;
+    finish(
+        call,
+        tenant,
+        &deployment,
+        None,
+        Some(name),
+        started,
+        &mut result,
+    )
+}
+
+/// The tenant's quota slot and the server's: 429 for the tenant's quota,
+/// 503 when the whole server is full.
+fn admit(
+    call: &Call<'_>,
+    tenant: &str,
+) -> Result<
+    (
+        tokio::sync::OwnedSemaphorePermit,
+        tokio::sync::OwnedSemaphorePermit,
+    ),
+    ApiError,
+> {
+    let tenant_slot = call.platform.admission.admit(tenant).inspect_err(|_| {
+        call.state
+            .metrics
+            .throttled
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })?;
+    let server_slot = http::admit(call.state)?;
+    Ok((tenant_slot, server_slot))
+}
+
+/// Redacts, counts, logs and records a production invocation, and answers
+/// it with its execution id.
+fn finish(
+    call: &Call<'_>,
+    tenant: &str,
+    deployment: &TenantDeployment,
+    trigger: Option<&'static str>,
+    function: Option<&str>,
+    (started, at): (Instant, i64),
+    result: &mut InvocationResult,
+) -> Result<HttpResponse, ApiError> {
+    redact_result(result, &deployment.secrets);
+    let metrics = &call.state.metrics;
+    metrics.record_stages_of(Some(tenant), result);
+    if let Some(trigger) = trigger {
+        metrics.record_pipeline(&format!("{tenant}/{trigger}"), result);
+    }
+    let invoked = match (trigger, function) {
+        (Some(trigger), _) => Invoked::Pipeline(trigger),
+        (None, Some(function)) => Invoked::Function(function),
+        (None, None) => Invoked::Function(""),
+    };
+    log_invocation(invoked, result);
+    let id = execution_id(at);
+    let mut response = http::result_response(result)?;
+    response.headers_mut().insert(
+        EXECUTION_ID_HEADER,
+        HeaderValue::from_str(&id).expect("hex ids are header values"),
+    );
+    call.platform.history.record(Execution {
+        id,
+        tenant: tenant.to_string(),
+        at,
+        trigger,
+        function: function.map(str::to_string),
+        duration_us: started.elapsed().as_micros() as u64,
+        result: std::mem::replace(result, empty_result()),
+    });
+    Ok(response)
+}
+
+fn empty_result() -> InvocationResult {
+    InvocationResult {
+        outcome: Outcome::Allow,
+        user: serde_json::Value::Null,
+        context: serde_json::Value::Null,
+        claims: Default::default(),
+        custom_data: Default::default(),
+        error: None,
+        stages: Vec::new(),
+    }
+}
+
+/// `POST …/functions/{name}/test`: runs a version, a draft or unsaved
+/// source with the tenant's env and allow-list, without deploying it and
+/// without counting or recording it as production.
+pub(super) async fn test<B>(
+    call: &Call<'_>,
+    tenant: &str,
+    name: &str,
+    request: Request<B>,
+) -> Result<HttpResponse, ApiError>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let body: TestBody = parse(&body(call, request).await?)?;
+    let input = serde_json::to_vec(&body.input)
+        .map_err(|e| ApiError::bad_request(format!("input: {e}")).with("field", "input"))?;
+    crate::body::check_input(&input).map_err(|e| e.with("field", "input"))?;
+    if body.version.is_some() && body.source.is_some() {
+        return Err(
+            ApiError::bad_request("give version or source, not both").with("field", "source")
+        );
+    }
+    let store = &call.platform.store;
+    let record = match store.function(tenant, name).await {
+        Ok(record) => Some(record),
+        Err(authpipe_store::StoreError::NotFound(_)) if body.source.is_some() => None,
+        Err(e) => return Err(store_error(e)),
+    };
+    let (source, settings, version) = match (&body.source, body.version, &record) {
+        (Some(source), _, record) => (
+            source.clone(),
+            record.as_ref().map(|r| r.latest.settings.clone()),
+            None,
+        ),
+        (None, Some(number), _) => {
+            let version = store
+                .version(tenant, name, number)
+                .await
+                .map_err(store_error)?;
+            (version.source, Some(version.settings), Some(number))
+        }
+        (None, None, Some(record)) => (
+            record.latest.source.clone(),
+            Some(record.latest.settings.clone()),
+            Some(record.latest.version),
+        ),
+        (None, None, None) => unreachable!("a missing function without source is an error above"),
+    };
+    let function = if body.source.is_some() {
+        call.platform
+            .registry
+            .runtime()
+            .compile_as_async(name, &format!("{name}.js"), &source)
+            .await
+            .map_err(compile_error)?
+    } else {
+        let sha256 = sha256_hex(&source);
+        call.platform
+            .registry
+            .function_for(name, &source, &sha256)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %format!("{e:#}"), "cannot compile (store)");
+                ApiError::unavailable("the store is not available; retry shortly")
+            })?
+            .map_err(compile_error)?
+    };
+    let deployment = deployment(call, tenant)?;
+    let (limits, on_error) = match &settings {
+        Some(settings) => super::registry::stage_settings(settings)
+            .map_err(|e| ApiError::bad_request(format!("{e:#}")))?,
+        None => super::registry::stage_settings(&default_settings())
+            .map_err(|e| ApiError::bad_request(format!("{e:#}")))?,
+    };
+    let stage = Stage {
+        env: deployment.env.clone(),
+        fetch: deployment.fetch.clone(),
+        limits,
+        on_error,
+        version,
+        ..Stage::new(function)
+    };
+    let hold = admit(call, tenant)?;
+    let cancel = call.state.request_cancel();
+    let mut result = stage.run_with(input, cancel, hold).await;
+    redact_result(&mut result, &deployment.secrets);
+    let mut response = http::result_response(&result)?;
+    let id = execution_id(now_ms());
+    response.headers_mut().insert(
+        EXECUTION_ID_HEADER,
+        HeaderValue::from_str(&id).expect("hex ids are header values"),
+    );
+    Ok(response)
+}
+
+fn default_settings() -> FunctionSettings {
+    let limits = authpipe::Limits::default();
+    FunctionSettings {
+        description: String::new(),
+        triggers: Vec::new(),
+        enabled: true,
+        is_async: false,
+        timeout_ms: limits.timeout().as_millis() as u64,
+        fuel: limits.fuel_budget(),
+        memory_mb: (limits.max_memory_bytes() >> 20) as u32,
+        on_error: "deny".into(),
+    }
+}
