@@ -179,9 +179,19 @@ pub struct Answer {
     pub retry_after: Option<String>,
     pub request_id: Option<String>,
     pub content_type: Option<String>,
+    /// Every header, names in lowercase.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Answer {
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The body as JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
@@ -214,12 +224,39 @@ impl Server {
     /// Like [`Server::start`], but returns the server's stderr (and exit) on
     /// failure.
     pub fn try_start(dir: &Path, env: &[(&str, &str)]) -> Result<Server, String> {
+        let config = dir.join("authpipe.toml");
+        Server::try_start_with(dir, &["--config".as_ref(), config.as_os_str()], env)
+    }
+
+    /// Starts `authpipe serve --store DIR/authpipe.db` (store mode) with
+    /// `env` (which needs `AUTHPIPE_ADMIN_TOKEN`).
+    pub fn start_store(dir: &Path, env: &[(&str, &str)]) -> Server {
+        match Server::try_start_store(dir, env) {
+            Ok(server) => server,
+            Err(stderr) => panic!("the server did not start:\n{stderr}"),
+        }
+    }
+
+    /// Like [`Server::start_store`], but returns the server's stderr on
+    /// failure.
+    pub fn try_start_store(dir: &Path, env: &[(&str, &str)]) -> Result<Server, String> {
+        let db = dir.join("authpipe.db");
+        Server::try_start_with(dir, &["--store".as_ref(), db.as_os_str()], env)
+    }
+
+    /// `authpipe serve ARGS --listen 127.0.0.1:0` in `dir`.
+    pub fn try_start_with(
+        dir: &Path,
+        args: &[&std::ffi::OsStr],
+        env: &[(&str, &str)],
+    ) -> Result<Server, String> {
         use std::io::BufRead;
         let mut command = std::process::Command::new(authpipe_bin());
         command
-            .args(["serve", "--config"])
-            .arg(dir.join("authpipe.toml"))
+            .arg("serve")
+            .args(args)
             .args(["--listen", "127.0.0.1:0"])
+            .current_dir(dir)
             .env("AUTHPIPE_CACHE_DIR", shared_cache_dir())
             .env("AUTHPIPE_LOG", "info")
             .stdout(std::process::Stdio::null())
@@ -362,7 +399,13 @@ fn answer(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Answ
         header("x-request-id"),
         header("content-type"),
     );
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
     Answer {
+        headers,
         status: response.status().as_u16(),
         body: response.body_mut().read_to_string().unwrap_or_default(),
         retry_after,

@@ -8,6 +8,7 @@ mod hardening;
 mod isolation;
 mod limits;
 mod pipeline;
+mod platform;
 mod portable;
 mod server;
 mod server_limits;

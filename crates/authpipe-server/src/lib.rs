@@ -143,9 +143,10 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
                 .unwrap_or(std::path::Path::new(""))
                 .display()
                 .to_string();
-            tracing::info!(%address, %store, tenants, functions, startup_ms = started.elapsed().as_millis() as u64, "ready (store mode)");
+            let compiled = platform.registry.compilations();
+            tracing::info!(%address, %store, tenants, functions, compiled, startup_ms = started.elapsed().as_millis() as u64, "ready (store mode)");
             eprintln!(
-                "authpipe: listening on http://{address} (store {store}: {tenants} tenants, {functions} functions, ready in {} ms)",
+                "authpipe: listening on http://{address} (store {store}: {tenants} tenants, {functions} functions, {compiled} compiled, ready in {} ms)",
                 started.elapsed().as_millis()
             );
         }

@@ -195,7 +195,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_tenant(&self, id: &str) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query("DELETE FROM tenants WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)
@@ -289,7 +289,7 @@ impl Store for SqliteStore {
         deploy: bool,
     ) -> Result<FunctionRecord> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "INSERT INTO functions (tenant_id, name, run_order, latest_version, deployed_version, created_at, updated_at) \
              VALUES (?, ?, ?, 1, ?, ?, ?)",
@@ -317,7 +317,7 @@ impl Store for SqliteStore {
         deploy: bool,
     ) -> Result<FunctionRecord> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let latest: i64 = sqlx::query_scalar(
             "SELECT latest_version FROM functions WHERE tenant_id = ? AND name = ?",
         )
@@ -351,7 +351,7 @@ impl Store for SqliteStore {
     }
 
     async fn deploy(&self, tenant: &str, name: &str, version: i64) -> Result<FunctionRecord> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exists: Option<i64> = sqlx::query_scalar(
             "SELECT version FROM function_versions WHERE tenant_id = ? AND name = ? AND version = ?",
         )
@@ -451,7 +451,7 @@ impl Store for SqliteStore {
     }
 
     async fn set_order(&self, tenant: &str, names: &[String]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let now = now_ms();
         for (position, name) in names.iter().enumerate() {
             let done = sqlx::query(
@@ -599,7 +599,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_executions(&self, records: &[ExecutionRecord]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for record in records {
             sqlx::query(
                 "INSERT OR IGNORE INTO executions (tenant_id, id, at, trigger_name, functions, outcome, record) \

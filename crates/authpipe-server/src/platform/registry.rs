@@ -83,6 +83,9 @@ pub struct Registry<S: Store> {
     /// Compiled functions by (source hash, file name), shared by tenants
     /// and versions with the same source.
     compiled: RwLock<HashMap<(String, String), Function>>,
+    /// Sources run through the snapshot compiler (not loaded from a
+    /// stored snapshot) since start.
+    compilations: std::sync::atomic::AtomicU64,
 }
 
 impl<S: Store> Registry<S> {
@@ -93,6 +96,7 @@ impl<S: Store> Registry<S> {
             runtime,
             tenants: RwLock::new(HashMap::new()),
             compiled: RwLock::new(HashMap::new()),
+            compilations: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -119,6 +123,11 @@ impl<S: Store> Registry<S> {
             .unwrap_or_else(|e| e.into_inner())
             .get(tenant)
             .cloned()
+    }
+
+    /// Sources compiled since start (not loaded from stored snapshots).
+    pub fn compilations(&self) -> u64 {
+        self.compilations.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Tenants and deployed functions served.
@@ -265,6 +274,8 @@ impl<S: Store> Registry<S> {
         let function = match loaded {
             Some(function) => function,
             None => {
+                self.compilations
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let function = match self.runtime.compile_as_async(name, &file, source).await {
                     Ok(function) => function,
                     Err(e) => return Ok(Err(e)),

@@ -23,27 +23,15 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        // The path names the field at fault (an unknown one included).
         let field = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        let unknown = message
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split('`').next())
-            .map(str::to_string);
-        let mut error = ApiError::bad_request(format!("invalid request body: {message}"));
-        match unknown {
-            Some(name) => {
-                let at = if field == "." || field.is_empty() {
-                    name
-                } else {
-                    format!("{field}.{name}")
-                };
-                error = error.with("field", at);
-            }
-            None if field != "." && !field.is_empty() => error = error.with("field", field),
-            None => {}
+        let message = e.into_inner().to_string();
+        let error = ApiError::bad_request(format!("invalid request body: {message}"));
+        if field.is_empty() || field == "." || field == "?" {
+            error
+        } else {
+            error.with("field", field)
         }
-        error
     })?;
     deserializer
         .end()
