@@ -22,15 +22,18 @@ build: setup
 test: build
     cargo test --release --workspace
 
-# Serve the bundled example project (4 functions, 3 triggers) on 127.0.0.1:8080, with a fresh API token.
+# Serve store mode on 127.0.0.1:8080 (target/demo/authpipe.db) with the starter project deployed into tenant "demo"; prints the admin token, a tenant key and curl lines.
 run: build
+    bash scripts/run-demo.sh
+
+# Serve the starter project in file mode (one authpipe.toml, no tenants), with a fresh API token.
+run-file: build
     #!/usr/bin/env bash
     set -euo pipefail
     export AUTHPIPE_TOKEN="${AUTHPIPE_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
     echo "API token: $AUTHPIPE_TOKEN"
     echo "In another terminal:"
     echo "  curl -s -X POST http://127.0.0.1:8080/v1/pipelines/pre-register -H 'authorization: Bearer $AUTHPIPE_TOKEN' -H 'content-type: application/json' -d @{{project}}/requests/pre-register.json"
-    echo "  curl -s -X POST http://127.0.0.1:8080/v1/pipelines/pre-register -H 'authorization: Bearer $AUTHPIPE_TOKEN' -H 'content-type: application/json' -d @{{project}}/requests/pre-register-denied.json"
     exec {{authpipe}} serve --config {{project}}/authpipe.toml
 
 # Compile and run the example function once with the CLI (allowed, then denied).

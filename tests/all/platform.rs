@@ -1027,3 +1027,164 @@ fn quotas_refuse_one_tenant_and_leave_the_other_alone() {
         "a spinning tenant slowed another: p50 {quiet:?} alone, {busy:?} beside it"
     );
 }
+
+fn authpipe(args: &[&str], token: &str) -> (bool, String) {
+    let output = std::process::Command::new(authpipe_tests::authpipe_bin())
+        .args(args)
+        .env("AUTHPIPE_TOKEN", token)
+        .env("DEPLOY_TEST_SECRET", "s3cret-from-the-ci")
+        .output()
+        .expect("authpipe runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn deploy_plans_applies_and_is_idempotent() {
+    let p = start("platform-deploy");
+    let (key, invoke) = p.tenant("acme", json!({}));
+    let project = authpipe_tests::write_project(
+        "platform-deploy-project",
+        r#"
+[env]
+GREETING = "hello"
+TOKEN = { from_env = "DEPLOY_TEST_SECRET" }
+
+[fetch]
+allow = ["https://hooks.example.com/*"]
+
+[[function]]
+name = "first"
+source = "functions/first.js"
+triggers = ["pre-register"]
+order = 10
+
+[[function]]
+name = "second"
+source = "functions/second.js"
+triggers = ["pre-register"]
+order = 20
+timeout_ms = 1500
+"#,
+        &[("first", &mark("first")), ("second", &mark("second"))],
+    );
+    let config = project.join("authpipe.toml");
+    let config = config.to_str().unwrap();
+    // An extra function the project does not have.
+    p.create(
+        "acme",
+        &key,
+        json!({"name": "extra", "source": mark("extra"), "triggers": ["post-register"]}),
+    );
+    let url = p.server.base.clone();
+    let deploy = |extra: &[&str]| {
+        let mut args = vec![
+            "deploy", "--url", &url, "--tenant", "acme", "--config", config,
+        ];
+        args.extend_from_slice(extra);
+        let output = std::process::Command::new(authpipe_tests::authpipe_bin())
+            .args(&args)
+            .env("AUTHPIPE_TOKEN", &key)
+            .env("DEPLOY_TEST_SECRET", "s3cret-from-the-ci")
+            .output()
+            .expect("authpipe deploy runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).to_string()
+    };
+
+    let plan = deploy(&["--dry-run"]);
+    for line in [
+        "+ function first",
+        "+ function second",
+        "+ env GREETING",
+        "+ secret TOKEN",
+        "~ fetch allow",
+    ] {
+        assert!(plan.contains(line), "{line:?} in\n{plan}");
+    }
+    assert!(plan.contains("kept: extra"), "{plan}");
+    assert_eq!(
+        p.call("GET", "/acme/functions", Some(&key), None).json()["functions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "a dry run changes nothing"
+    );
+
+    let applied = deploy(&[]);
+    assert!(applied.contains("Applied"), "{applied}");
+    assert_eq!(
+        trail(&p.invoke("acme", &invoke, "pre-register")),
+        json!(["first", "second"])
+    );
+    let env = p.call("GET", "/acme/env", Some(&key), None);
+    assert!(!env.body.contains("s3cret-from-the-ci"));
+    assert_eq!(
+        p.call("GET", "/acme/fetch", Some(&key), None).json()["allow"],
+        json!(["https://hooks.example.com/*"])
+    );
+
+    let again = deploy(&[]);
+    assert!(again.contains("No changes"), "{again}");
+
+    // A change in one function makes one new version of it only.
+    std::fs::write(project.join("functions/second.js"), mark("second-v2")).unwrap();
+    let plan = deploy(&["--dry-run"]);
+    assert!(
+        plan.contains("~ function second: source") && !plan.contains("function first"),
+        "{plan}"
+    );
+    deploy(&[]);
+    let second = p
+        .call("GET", "/acme/functions/second", Some(&key), None)
+        .json();
+    assert_eq!(
+        (second["version"].clone(), second["timeout_ms"].clone()),
+        (json!(2), json!(1500))
+    );
+    assert_eq!(
+        p.call("GET", "/acme/functions/first", Some(&key), None)
+            .json()["version"],
+        1
+    );
+
+    let pruned = deploy(&["--prune"]);
+    assert!(pruned.contains("- function extra"), "{pruned}");
+    assert_eq!(
+        p.call("GET", "/acme/functions/extra", Some(&key), None)
+            .status,
+        404
+    );
+
+    // logs prints the records.
+    let (ok, logs) = authpipe(
+        &["logs", "--url", &url, "--tenant", "acme", "-n", "5"],
+        &key,
+    );
+    assert!(ok, "{logs}");
+    std::thread::sleep(Duration::from_millis(1500));
+    let (_, logs) = authpipe(
+        &["logs", "--url", &url, "--tenant", "acme", "-n", "5"],
+        &key,
+    );
+    assert!(
+        logs.contains("pre-register allow") && logs.contains("first@v1:allow"),
+        "{logs}"
+    );
+    let (ok, refused) = authpipe(
+        &[
+            "deploy", "--url", &url, "--tenant", "acme", "--config", config,
+        ],
+        "ap_manage_wrong",
+    );
+    assert!(!ok && refused.contains("401"), "{refused}");
+}

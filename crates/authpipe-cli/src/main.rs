@@ -3,6 +3,7 @@
 mod bench;
 mod fixture;
 mod load;
+mod remote;
 mod replay;
 mod templates;
 mod testing;
@@ -126,6 +127,48 @@ enum Command {
         /// Listen address, overriding `[server] listen`.
         #[arg(long, value_name = "ADDR", env = "AUTHPIPE_LISTEN")]
         listen: Option<std::net::SocketAddr>,
+    },
+    /// Make a tenant of a store-mode server match a project (functions as
+    /// code): functions (a new version only where something changed),
+    /// order, env (`from_env` values are read here and stored as secrets)
+    /// and the fetch allow-list. Prints the plan first; a second run prints
+    /// "No changes". The token (a manage key of the tenant, or the admin
+    /// token) comes from AUTHPIPE_TOKEN.
+    Deploy {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "AUTHPIPE_URL")]
+        url: String,
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// The project's configuration.
+        #[arg(long, short, default_value = "authpipe.toml")]
+        config: PathBuf,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also delete functions and env values the project does not have.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Print a tenant's execution records (store mode), oldest first.
+    /// The token comes from AUTHPIPE_TOKEN.
+    Logs {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "AUTHPIPE_URL")]
+        url: String,
+        /// The tenant id.
+        #[arg(long)]
+        tenant: String,
+        /// Only invocations with a stage of this function.
+        #[arg(long)]
+        function: Option<String>,
+        /// How many recent records to print.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: u32,
+        /// Keep printing new records as they arrive.
+        #[arg(long, short)]
+        follow: bool,
     },
     /// Run every function's fixtures, offline, and report what failed.
     ///
@@ -289,6 +332,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             templates::list()?;
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Deploy {
+            url,
+            tenant,
+            config,
+            dry_run,
+            prune,
+        } => return remote::deploy(&url, &tenant, &config, dry_run, prune),
+        Command::Logs {
+            url,
+            tenant,
+            function,
+            limit,
+            follow,
+        } => return remote::logs(&url, &tenant, function.as_deref(), limit, follow),
         Command::New { template, dir } => {
             templates::new(&template, dir.as_deref())?;
             return Ok(ExitCode::SUCCESS);
@@ -301,6 +358,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
     let runtime = load::runtime(&cli.cache)?;
     match cli.command {
         Command::Serve { .. }
+        | Command::Deploy { .. }
+        | Command::Logs { .. }
         | Command::Templates
         | Command::New { .. }
         | Command::Cache { .. } => {

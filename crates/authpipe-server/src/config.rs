@@ -210,6 +210,10 @@ pub struct Config {
     pub server: ServerConfig,
     /// `[env]`, with `from_env` secrets resolved.
     pub env: Vec<(String, String)>,
+    /// The `[env]` names whose value comes `from_env` (secrets).
+    pub secret_env: std::collections::BTreeSet<String>,
+    /// `[fetch] allow` as written.
+    pub fetch_allow: Vec<String>,
     /// `[fetch]`: the allow-list and response cap of functions' `fetch`.
     pub fetch: FetchPolicy,
     /// `[[function]]`s in file order.
@@ -402,7 +406,21 @@ impl Config {
             at.at(offset, e.message().trim_end().to_string())
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        let secret_env = raw
+            .env
+            .iter()
+            .filter(|(_, v)| matches!(v.get_ref(), RawEnvValue::FromEnv(_)))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let fetch_allow = raw
+            .fetch
+            .allow
+            .iter()
+            .map(|p| p.get_ref().clone())
+            .collect();
         Ok(Config {
+            secret_env,
+            fetch_allow,
             path: path.to_path_buf(),
             server: server(&at, raw.server, lookup_env, purpose)?,
             env: environment(&at, raw.env, lookup_env)?,

@@ -20,7 +20,7 @@ pub struct ApiError {
     pub header: Option<(HeaderName, &'static str)>,
     /// More members of the error object: the `field` at fault, a compile
     /// error's `line` and `column`.
-    pub details: serde_json::Map<String, serde_json::Value>,
+    pub details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -30,7 +30,7 @@ impl ApiError {
             status,
             message: message.into(),
             header: None,
-            details: serde_json::Map::new(),
+            details: None,
         }
     }
 
@@ -65,8 +65,15 @@ impl ApiError {
 
     /// This error with one more member in its object (`field`, `line`, …).
     pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
-        self.details.insert(key.to_string(), value.into());
+        self.details
+            .get_or_insert_default()
+            .insert(key.to_string(), value.into());
         self
+    }
+
+    /// The extra member `key`, if set.
+    pub fn detail(&self, key: &str) -> Option<&serde_json::Value> {
+        self.details.as_ref()?.get(key)
     }
 
     /// 400: the request is malformed.
@@ -102,7 +109,9 @@ impl ApiError {
         let mut error = serde_json::Map::new();
         error.insert("status".into(), self.status.as_u16().into());
         error.insert("message".into(), self.message.into());
-        error.extend(self.details);
+        if let Some(details) = self.details {
+            error.extend(*details);
+        }
         let body = json!({ "error": error });
         let mut response = json_response(self.status, body.to_string().into_bytes());
         if let Some((name, value)) = self.header {

@@ -362,8 +362,7 @@ where
         }
         tenant.quotas = parse(Value::Object(merged).to_string().as_bytes()).map_err(|e| {
             let field = e
-                .details
-                .get("field")
+                .detail("field")
                 .and_then(Value::as_str)
                 .map(|f| format!("quotas.{f}"));
             match field {
@@ -478,6 +477,10 @@ where
         ))
         .with("field", "key"));
     }
+    let mut dry_run = false;
+    for (_, value) in query(&request, &["dry_run"])? {
+        dry_run = value == "true" || value == "1";
+    }
     let body: views::EnvBody = parse(&body(call, request).await?)?;
     if body.value.len() > MAX_ENV_VALUE_BYTES || body.value.contains('\0') {
         return Err(ApiError::bad_request(format!(
@@ -487,20 +490,35 @@ where
     }
     let lock = call.platform.tenant_lock(tenant);
     let _one_change = lock.lock().await;
-    call.platform
-        .store
-        .set_env(tenant, key, &body.value, body.secret)
-        .await
-        .map_err(store_error)?;
-    call.reload(tenant).await?;
-    let action = if body.secret { "secret.set" } else { "env.set" };
-    call.audit(tenant, action, key, None).await;
-    let env = call.platform.store.env(tenant).await.map_err(store_error)?;
-    let value = env
+    let store = &call.platform.store;
+    let current = store.env(tenant).await.map_err(store_error)?;
+    let changed = !current
+        .iter()
+        .any(|v| v.key == key && v.value == body.value && v.secret == body.secret);
+    // `?dry_run=true` only says whether this would change anything (what
+    // `authpipe deploy --dry-run` needs to plan secrets it cannot read).
+    if dry_run {
+        return Ok(reply(
+            StatusCode::OK,
+            &json!({ "key": key, "changed": changed }),
+        ));
+    }
+    if changed {
+        store
+            .set_env(tenant, key, &body.value, body.secret)
+            .await
+            .map_err(store_error)?;
+        call.reload(tenant).await?;
+        let action = if body.secret { "secret.set" } else { "env.set" };
+        call.audit(tenant, action, key, None).await;
+    }
+    let env = store.env(tenant).await.map_err(store_error)?;
+    let mut value = env
         .iter()
         .find(|v| v.key == key)
         .map(views::env_value)
         .unwrap_or(Value::Null);
+    value["changed"] = changed.into();
     Ok(reply(StatusCode::OK, &value))
 }
 

@@ -76,11 +76,14 @@ pub fn tenant_not_found(tenant: &str) -> ApiError {
 /// Resolves bearer tokens to principals.
 pub struct Authenticator {
     admin_token_hash: [u8; 32],
-    cache: Mutex<HashMap<[u8; 32], (Option<ApiKey>, Instant)>>,
+    cache: Mutex<HashMap<TokenHash, (Option<ApiKey>, Instant)>>,
     noted: Mutex<HashMap<String, Instant>>,
 }
 
-fn hash(token: &str) -> [u8; 32] {
+/// SHA-256 of a bearer token.
+type TokenHash = [u8; 32];
+
+fn hash(token: &str) -> TokenHash {
     Sha256::digest(token.as_bytes()).into()
 }
 

@@ -294,16 +294,16 @@ mod tests {
     fn unknown_and_mistyped_fields_are_named() {
         let error = parse::<FunctionBody>(br#"{"name":"a","sorce":"x"}"#).unwrap_err();
         assert_eq!(error.status, StatusCode::BAD_REQUEST);
-        assert_eq!(error.details["field"], "sorce");
+        assert_eq!(error.detail("field").unwrap(), "sorce");
         let error = parse::<FunctionBody>(br#"{"fuel":"many"}"#).unwrap_err();
-        assert_eq!(error.details["field"], "fuel");
+        assert_eq!(error.detail("field").unwrap(), "fuel");
         assert!(parse::<FunctionBody>(b"").is_err());
         assert!(parse::<FunctionBody>(br#"{"name":"a"} x"#).is_err());
         assert!(
             parse::<NewTenant>(br#"{"id":"a","quotas":{"max_fnctions":1}}"#)
                 .unwrap_err()
-                .details["field"]
-                .as_str()
+                .detail("field")
+                .and_then(Value::as_str)
                 .unwrap()
                 .ends_with("max_fnctions")
         );
