@@ -2,8 +2,13 @@
 # HTTP load figures for `authpipe serve` on loopback:
 #  1. wrk against the starter project's three-stage pre-register pipeline
 #     (requests/s, p50/p99 latency) and the ratio to 3 x one-stage p50;
-#  2. server start time with 20 functions, cold and with a warm disk cache;
-#  3. the server's peak RSS after the load.
+#  2. the same pipeline in store mode (tenant "bench", execution history on),
+#     same wrk settings, and its ratio to file mode; execution records
+#     written per second and dropped;
+#  3. store mode: create-function latency (new source; same source in a
+#     second tenant) and start-up with 100 tenants x 10 functions, warm;
+#  4. server start time with 20 functions, cold and with a warm disk cache;
+#  5. the server's peak RSS after the load.
 # Usage: scripts/bench-http.sh [SECONDS=20] [CONNECTIONS=32]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,10 +33,14 @@ export AUTHPIPE_TOKEN=${AUTHPIPE_TOKEN:-bench-$(head -c 16 /dev/urandom | od -An
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# Starts the server on $1 (project dir) with cache dir $2; sets $pid, $base, $ready_ms.
+# Starts the server on $1 (project dir, or store:DB) with cache dir $2; sets $pid, $base, $ready_ms.
 start_server() {
+  case "$1" in
+    store:*) source_args=(--store "${1#store:}") ;;
+    *) source_args=(--config "$1/authpipe.toml") ;;
+  esac
   AUTHPIPE_CACHE_DIR=$2 AUTHPIPE_LOG=${AUTHPIPE_LOG:-info} \
-    $bin serve --config "$1/authpipe.toml" --listen 127.0.0.1:0 2>"$work/server.log" &
+    $bin serve "${source_args[@]}" --listen 127.0.0.1:0 2>"$work/server.log" &
   pid=$!
   for _ in $(seq 1 600); do
     line=$(grep -m1 '^authpipe: listening on ' "$work/server.log" || true)
@@ -87,11 +96,45 @@ stop_server
 rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
 p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
 p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
+
+echo "== wrk: ${seconds}s, ${connections} connections, the same pipeline in store mode (execution history on)"
+export AUTHPIPE_ADMIN_TOKEN=bench-admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+admin=(-H "Authorization: Bearer $AUTHPIPE_ADMIN_TOKEN" -H "Content-Type: application/json")
+start_server "store:$work/store.db" "$work/cache-load"
+curl -sf -X POST "$base/v1/tenants" "${admin[@]}" -d '{"id":"bench","quotas":{"max_concurrent":1024}}' >/dev/null
+AUTHPIPE_TOKEN=$AUTHPIPE_ADMIN_TOKEN $bin deploy --url "$base" --tenant bench --config "$project/authpipe.toml" >/dev/null
+key=$(curl -sf -X POST "$base/v1/tenants/bench/keys" "${admin[@]}" -d '{"role":"invoke","name":"bench"}' \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+sed "s/Bearer $AUTHPIPE_TOKEN/Bearer $key/" "$work/post.lua" > "$work/post-store.lua"
+curl -sf -X POST "$base/v1/tenants/bench/pipelines/pre-register" -H "Authorization: Bearer $key" -d @"$input" | grep -q '"outcome":"allow"' \
+  || { echo "the store-mode pipeline does not allow the sample input" >&2; exit 1; }
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post-store.lua" "$base/v1/tenants/bench/pipelines/pre-register" | tee "$work/wrk-store.txt"
+sleep 2
+recorded=$(curl -s "$base/metrics" | awk '/^authpipe_executions_recorded_total/ {print $2}')
+dropped=$(curl -s "$base/metrics" | awk '/^authpipe_executions_dropped_total/ {print $2}')
+store_rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$pid"/status)
+
+echo "== store mode: create-function latency, then 100 tenants x 10 functions"
+platform=$(python3 scripts/bench-platform.py "$base" "$AUTHPIPE_ADMIN_TOKEN" 100 10)
+echo "$platform"
+stop_server
+start_server "store:$work/store.db" "$work/cache-load"; stop_server
+store_warm_ms=$ready_ms
+store_rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-store.txt")
+store_p50=$(awk '$1 == "50%" {print $2}' "$work/wrk-store.txt")
+store_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-store.txt")
 echo
 echo "== summary"
 echo "requests/s:        $rps"
 echo "latency p50 / p99: $p50 / $p99"
 echo "3 x one-stage p50: $(awk "BEGIN {print 3 * $stage_p50}") us"
+echo "store mode:        $store_rps req/s, p50 / p99 $store_p50 / $store_p99 ($(awk "BEGIN {printf \"%.0f\", 100 * $store_rps / $rps}")% of file mode)"
+echo "execution records: $recorded written ($(awk "BEGIN {printf \"%.0f\", $recorded / $seconds}")/s over the run), $dropped dropped"
+echo "store peak RSS:    ${store_rss_kb} KiB"
+create_new=$(echo "$platform" | python3 -c 'import json,sys; print(json.load(sys.stdin)["create_new_source_p50_ms"])')
+create_same=$(echo "$platform" | python3 -c 'import json,sys; print(json.load(sys.stdin)["create_same_source_p50_ms"])')
+echo "create function:   p50 ${create_new} ms (new source), ${create_same} ms (same source, second tenant)"
+echo "store start-up:    ${store_warm_ms} ms with 100 tenants x 10 functions (+60 latency functions), warm"
 echo "server peak RSS:   ${rss_kb} KiB"
 echo "startup (20 fns):  cold ${cold_ms} ms, warm ${warm_ms} ms"
 echo "responses:"

@@ -599,21 +599,32 @@ impl Store for SqliteStore {
     }
 
     async fn record_executions(&self, records: &[ExecutionRecord]) -> Result<()> {
+        // Multi-row inserts (SQLite binds at most 32766 parameters).
+        const ROWS_PER_STATEMENT: usize = 128;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for record in records {
-            sqlx::query(
-                "INSERT OR IGNORE INTO executions (tenant_id, id, at, trigger_name, functions, outcome, record) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&record.tenant)
-            .bind(&record.id)
-            .bind(record.at)
-            .bind(&record.trigger)
-            .bind(function_list(&record.functions))
-            .bind(&record.outcome)
-            .bind(&record.json)
-            .execute(&mut *tx)
-            .await?;
+        for chunk in records.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from(
+                "INSERT OR IGNORE INTO executions (tenant_id, id, at, trigger_name, functions, outcome, record) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                sql.push_str(if i == 0 {
+                    "(?, ?, ?, ?, ?, ?, ?)"
+                } else {
+                    ", (?, ?, ?, ?, ?, ?, ?)"
+                });
+            }
+            let mut query = sqlx::query(&sql);
+            for record in chunk {
+                query = query
+                    .bind(&record.tenant)
+                    .bind(&record.id)
+                    .bind(record.at)
+                    .bind(&record.trigger)
+                    .bind(function_list(&record.functions))
+                    .bind(&record.outcome)
+                    .bind(&record.json);
+            }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

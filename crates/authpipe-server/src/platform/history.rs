@@ -207,13 +207,18 @@ async fn retain<S: Store>(store: Arc<S>, retention: Retention) {
 }
 
 /// A new execution id: the time in ms (12 hex digits, so ids sort by
-/// time) and 8 random bytes.
+/// time), then this process's random 32-bit prefix and a counter (no
+/// system call per id; unique across nodes with overwhelming likelihood).
 pub fn execution_id(at_ms: i64) -> String {
-    let mut random = [0u8; 8];
-    getrandom::fill(&mut random).expect("the operating system provides randomness");
-    let mut id = format!("{:012x}", at_ms.max(0));
-    for byte in random {
-        id.push_str(&format!("{byte:02x}"));
-    }
-    id
+    use std::sync::OnceLock;
+    use std::sync::atomic::AtomicU64;
+    static NODE: OnceLock<u32> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let node = *NODE.get_or_init(|| {
+        let mut bytes = [0u8; 4];
+        getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+        u32::from_le_bytes(bytes)
+    });
+    let count = NEXT.fetch_add(1, Ordering::Relaxed) & 0xffff_ffff;
+    format!("{:012x}{node:08x}{count:08x}", at_ms.max(0))
 }
