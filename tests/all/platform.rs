@@ -1188,3 +1188,60 @@ timeout_ms = 1500
     );
     assert!(!ok && refused.contains("401"), "{refused}");
 }
+
+#[test]
+fn openapi_describes_every_route_the_server_answers() {
+    let p = start("platform-openapi");
+    p.tenant("acme", json!({}));
+    let answer = p.server.get("/v1/openapi.json", None);
+    assert_eq!(answer.status, 200);
+    let doc = answer.json();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            assert!(
+                operation["responses"].get("401").is_some(),
+                "{method} {path} documents 401"
+            );
+            let concrete = path
+                .replace("{tenant}", "acme")
+                .replace("{name}", "nope")
+                .replace("{version}", "1")
+                .replace("{trigger}", "pre-register")
+                .replace("{key}", "SOME_KEY")
+                .replace("{id}", "nope");
+            let answer = p.server.request(
+                &method.to_uppercase(),
+                &concrete,
+                &[("authorization", &format!("Bearer {ADMIN}"))],
+                Some("{}"),
+            );
+            assert_ne!(answer.status, 405, "{method} {path}: {}", answer.body);
+            assert!(
+                !answer.body.contains("no such endpoint"),
+                "{method} {path}: {}",
+                answer.body
+            );
+        }
+    }
+    assert_eq!(operations, 29, "every route of the API is described");
+    for schema in [
+        "FunctionBody",
+        "NewTenant",
+        "Quotas",
+        "ErrorBody",
+        "TestBody",
+    ] {
+        assert!(
+            doc["components"]["schemas"].get(schema).is_some(),
+            "{schema}"
+        );
+    }
+}

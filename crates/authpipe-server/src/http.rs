@@ -275,6 +275,12 @@ where
     let not_found = || ApiError::not_found(format!("no such endpoint: {path}"));
     if let (Some(platform), Listener::Api) = (&state.platform, listener) {
         match segments.as_slice() {
+            ["v1", "openapi.json"] => {
+                return Ok(json_response(
+                    StatusCode::OK,
+                    crate::platform::openapi::document().into_bytes(),
+                ));
+            }
             ["v1", "tenants", rest @ ..] => {
                 return crate::platform::api::route(state, platform, request, rest).await;
             }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Per-tenant limits; `None` means the server's default.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quotas {
     /// Functions the tenant may have.

@@ -233,6 +233,14 @@ pub(super) fn query<B>(
     Ok(pairs)
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants",
+    tag = "tenants",
+    summary = "List tenants (admin)",
+    responses((status = 200, description = "`{tenants: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn list_tenants(call: &Call<'_>) -> Result<HttpResponse, ApiError> {
     let tenants = call.platform.store.tenants().await.map_err(store_error)?;
     let list: Vec<Value> = tenants
@@ -268,6 +276,15 @@ fn check_quotas(quotas: &Quotas) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/tenants",
+    tag = "tenants",
+    summary = "Create a tenant (admin)",
+    request_body = super::views::NewTenant,
+    responses((status = 201, description = "The tenant"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "The id is taken", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn create_tenant<B>(call: &Call<'_>, request: Request<B>) -> Result<HttpResponse, ApiError>
 where
     B: Body<Data = Bytes>,
@@ -320,6 +337,15 @@ fn check_display_name(name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}",
+    tag = "tenants",
+    summary = "One tenant (admin)",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn get_tenant(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
     let tenant = call
         .platform
@@ -331,6 +357,16 @@ async fn get_tenant(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiEr
     Ok(reply(StatusCode::OK, &views::tenant(&tenant, &effective)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/tenants/{tenant}",
+    tag = "tenants",
+    summary = "Change a tenant's name or quotas (admin)",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    request_body = super::views::TenantChange,
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn update_tenant<B>(
     call: &Call<'_>,
     id: &str,
@@ -384,6 +420,15 @@ where
     Ok(reply(StatusCode::OK, &views::tenant(&tenant, &effective)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/tenants/{tenant}",
+    tag = "tenants",
+    summary = "Delete a tenant and everything it owns (admin)",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn delete_tenant(call: &Call<'_>, id: &str) -> Result<HttpResponse, ApiError> {
     let lock = call.platform.tenant_lock(id);
     let _one_change = lock.lock().await;
@@ -398,6 +443,15 @@ async fn delete_tenant(call: &Call<'_>, id: &str) -> Result<HttpResponse, ApiErr
     Ok(no_content())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/keys",
+    tag = "keys",
+    summary = "List API keys (never their tokens)",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "`{keys: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn list_keys(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
     let keys = call
         .platform
@@ -409,6 +463,16 @@ async fn list_keys(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiErr
     Ok(reply(StatusCode::OK, &json!({ "keys": list })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant}/keys",
+    tag = "keys",
+    summary = "Create an API key; its token is returned once",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    request_body = super::views::NewKeyBody,
+    responses((status = 201, description = "The key with `token`"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn create_key<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -441,6 +505,15 @@ where
     Ok(response)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/tenants/{tenant}/keys/{id}",
+    tag = "keys",
+    summary = "Revoke a key at once",
+    params(("tenant" = String, Path, description = "The tenant id"), ("id" = String, Path, description = "The key id")),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn revoke_key(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpResponse, ApiError> {
     call.platform
         .store
@@ -452,6 +525,15 @@ async fn revoke_key(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpRespo
     Ok(no_content())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/env",
+    tag = "env",
+    summary = "List env values (secrets without their value)",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "`{env: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn list_env(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
     let env = call.platform.store.env(tenant).await.map_err(store_error)?;
     let list: Vec<Value> = env.iter().map(views::env_value).collect();
@@ -461,6 +543,16 @@ async fn list_env(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiErro
 /// Largest env value, in bytes.
 const MAX_ENV_VALUE_BYTES: usize = 64 << 10;
 
+#[utoipa::path(
+    put,
+    path = "/v1/tenants/{tenant}/env/{key}",
+    tag = "env",
+    summary = "Set an env value or secret",
+    params(("tenant" = String, Path, description = "The tenant id"), ("key" = String, Path, description = "The env name"), ("dry_run" = Option<bool>, Query, description = "Only answer whether this would change anything")),
+    request_body = super::views::EnvBody,
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn set_env<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -522,6 +614,15 @@ where
     Ok(reply(StatusCode::OK, &value))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/tenants/{tenant}/env/{key}",
+    tag = "env",
+    summary = "Delete an env value",
+    params(("tenant" = String, Path, description = "The tenant id"), ("key" = String, Path, description = "The env name")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn delete_env(call: &Call<'_>, tenant: &str, key: &str) -> Result<HttpResponse, ApiError> {
     let lock = call.platform.tenant_lock(tenant);
     let _one_change = lock.lock().await;
@@ -535,6 +636,15 @@ async fn delete_env(call: &Call<'_>, tenant: &str, key: &str) -> Result<HttpResp
     Ok(no_content())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/fetch",
+    tag = "env",
+    summary = "The fetch allow-list",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    responses((status = 200, description = "`{allow: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn get_fetch(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
     let allow = call
         .platform
@@ -548,6 +658,16 @@ async fn get_fetch(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiErr
 /// Allow-list entries per tenant at most.
 const MAX_ALLOW_ENTRIES: usize = 256;
 
+#[utoipa::path(
+    put,
+    path = "/v1/tenants/{tenant}/fetch",
+    tag = "env",
+    summary = "Replace the fetch allow-list",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    request_body = super::views::FetchBody,
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn set_fetch<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -586,6 +706,15 @@ where
 const PAGE_DEFAULT: u32 = 50;
 const PAGE_MAX: u32 = 1000;
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/executions",
+    tag = "history",
+    summary = "Execution records, newest first",
+    params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = Option<String>, Query, description = "Only this trigger"), ("function" = Option<String>, Query, description = "Only with a stage of this function"), ("outcome" = Option<String>, Query, description = "allow, deny or error"), ("limit" = Option<u32>, Query, description = "1..=1000, default 50"), ("before" = Option<String>, Query, description = "The cursor: `next` of the previous page")),
+    responses((status = 200, description = "`{executions: [...], next}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn list_executions<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -656,6 +785,15 @@ async fn list_executions<B>(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/executions/{id}",
+    tag = "history",
+    summary = "One execution record",
+    params(("tenant" = String, Path, description = "The tenant id"), ("id" = String, Path, description = "The execution id")),
+    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn get_execution(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpResponse, ApiError> {
     let record = call
         .platform
@@ -669,6 +807,15 @@ async fn get_execution(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpRe
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/audit",
+    tag = "history",
+    summary = "The audit log, newest first",
+    params(("tenant" = String, Path, description = "The tenant id"), ("limit" = Option<u32>, Query, description = "1..=1000, default 100")),
+    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 async fn audit_log<B>(
     call: &Call<'_>,
     tenant: &str,

@@ -185,6 +185,15 @@ async fn quotas(call: &Call<'_>, tenant: &str) -> Result<Quotas, ApiError> {
     Ok(call.platform.settings.effective(&stored.quotas))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/functions",
+    tag = "functions",
+    summary = "List functions",
+    params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = Option<String>, Query, description = "Only those bound to this trigger")),
+    responses((status = 200, description = "`{functions: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn list<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -220,6 +229,16 @@ fn bound_to(function: &FunctionRecord, trigger: Trigger) -> bool {
         .any(|t| Trigger::parse(t) == Some(trigger))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant}/functions",
+    tag = "functions",
+    summary = "Create a function (compiled first; version 1, deployed unless `deploy: false`)",
+    params(("tenant" = String, Path, description = "The tenant id")),
+    request_body = super::views::FunctionBody,
+    responses((status = 201, description = "The function"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "Duplicate name", body = super::openapi::ErrorBody), (status = 422, description = "Compile error (with `line`, `column`), a limit above a ceiling, or the function quota", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn create<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -296,6 +315,15 @@ where
     Ok(function_response(StatusCode::CREATED, &record))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/functions/{name}",
+    tag = "functions",
+    summary = "One function (header ETag)",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
+    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn get(
     call: &Call<'_>,
     tenant: &str,
@@ -310,6 +338,16 @@ pub(super) async fn get(
     Ok(function_response(StatusCode::OK, &record))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/v1/tenants/{tenant}/functions/{name}",
+    tag = "functions",
+    summary = "Change a function: a new version when something changed",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name"), ("If-Match" = Option<String>, Header, description = "The ETag read; 412 when the function changed since")),
+    request_body = super::views::FunctionBody,
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 412, description = "The function changed since the ETag", body = super::openapi::ErrorBody), (status = 422, description = "Compile error or a limit above a ceiling", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn update<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -406,6 +444,15 @@ where
     Ok(function_response(StatusCode::OK, &record))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/v1/tenants/{tenant}/functions/{name}",
+    tag = "functions",
+    summary = "Delete a function and its versions",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn delete(
     call: &Call<'_>,
     tenant: &str,
@@ -423,6 +470,15 @@ pub(super) async fn delete(
     Ok(no_content())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/functions/{name}/versions",
+    tag = "functions",
+    summary = "Versions, oldest first",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
+    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn versions(
     call: &Call<'_>,
     tenant: &str,
@@ -447,6 +503,15 @@ pub(super) async fn versions(
     Ok(reply(StatusCode::OK, &Value::Array(list)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/functions/{name}/versions/{version}",
+    tag = "functions",
+    summary = "One version with its source",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name"), ("version" = i64, Path, description = "The version number")),
+    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn version(
     call: &Call<'_>,
     tenant: &str,
@@ -476,6 +541,16 @@ pub(super) async fn version(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant}/functions/{name}/deploy",
+    tag = "functions",
+    summary = "Deploy a version (rollback or promote a draft)",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
+    request_body = super::views::DeployBody,
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn deploy<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -552,6 +627,15 @@ fn order_view(trigger: Trigger, functions: &[FunctionRecord]) -> Value {
     json!({"trigger": trigger.as_str(), "functions": list})
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{tenant}/triggers/{trigger}",
+    tag = "functions",
+    summary = "A trigger's functions in run order",
+    params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = String, Path, description = "The trigger")),
+    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn trigger_order(
     call: &Call<'_>,
     tenant: &str,
@@ -562,6 +646,16 @@ pub(super) async fn trigger_order(
     Ok(reply(StatusCode::OK, &order_view(trigger, &functions)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/v1/tenants/{tenant}/triggers/{trigger}",
+    tag = "functions",
+    summary = "Set the run order of a trigger's functions",
+    params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = String, Path, description = "The trigger")),
+    request_body = super::views::OrderBody,
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "The list does not name exactly the bound functions", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn set_trigger_order<B>(
     call: &Call<'_>,
     tenant: &str,

@@ -30,6 +30,16 @@ fn deployment(call: &Call<'_>, tenant: &str) -> Result<Arc<TenantDeployment>, Ap
 }
 
 /// `POST /v1/tenants/{t}/pipelines/{trigger}`.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant}/pipelines/{trigger}",
+    tag = "invoke",
+    summary = "Run a trigger's pipeline (invoke or manage key)",
+    params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = String, Path, description = "The trigger")),
+    request_body = super::views::InvocationInput,
+    responses((status = 200, description = "The pipeline result; header x-authpipe-execution-id"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 429, description = "The tenant is at a quota (Retry-After)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn pipeline<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -73,6 +83,16 @@ where
 }
 
 /// `POST /v1/tenants/{t}/functions/{name}/invoke`.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant}/functions/{name}/invoke",
+    tag = "invoke",
+    summary = "Run one deployed function (invoke or manage key)",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
+    request_body = super::views::InvocationInput,
+    responses((status = 200, description = "One stage's result; header x-authpipe-execution-id"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 429, description = "The tenant is at a quota (Retry-After)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn function<B>(
     call: &Call<'_>,
     tenant: &str,
@@ -184,6 +204,16 @@ fn empty_result() -> InvocationResult {
 /// `POST …/functions/{name}/test`: runs a version, a draft or unsaved
 /// source with the tenant's env and allow-list, without deploying it and
 /// without counting or recording it as production.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants/{tenant}/functions/{name}/test",
+    tag = "invoke",
+    summary = "Test-run a version, a draft or unsaved source (not recorded)",
+    params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
+    request_body = super::views::TestBody,
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 422, description = "Compile error", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
 pub(super) async fn test<B>(
     call: &Call<'_>,
     tenant: &str,

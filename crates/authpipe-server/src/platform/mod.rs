@@ -14,6 +14,7 @@ pub mod auth;
 mod functions;
 pub mod history;
 mod invoke;
+pub mod openapi;
 pub mod registry;
 pub mod time;
 mod views;

@@ -179,7 +179,7 @@ pub fn audit(entry: &AuditEntry) -> Value {
 }
 
 /// `POST /v1/tenants`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     pub id: String,
@@ -190,15 +190,16 @@ pub struct NewTenant {
 
 /// `PATCH /v1/tenants/{t}`: `quotas` fields given replace the stored
 /// ones (`null` returns one to the default).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantChange {
     pub name: Option<String>,
+    #[schema(value_type = Option<Quotas>)]
     pub quotas: Option<serde_json::Map<String, Value>>,
 }
 
 /// `POST …/keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKeyBody {
     pub role: String,
@@ -206,7 +207,7 @@ pub struct NewKeyBody {
 }
 
 /// `PUT …/env/{KEY}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvBody {
     pub value: String,
@@ -215,7 +216,7 @@ pub struct EnvBody {
 }
 
 /// `PUT …/fetch`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FetchBody {
     pub allow: Vec<String>,
@@ -223,7 +224,7 @@ pub struct FetchBody {
 
 /// `POST …/functions` and `PATCH …/functions/{name}`: the `[[function]]`
 /// fields of authpipe.toml plus `description`, `source` and `deploy`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionBody {
     pub name: Option<String>,
@@ -242,26 +243,40 @@ pub struct FunctionBody {
 }
 
 /// `POST …/deploy`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeployBody {
     pub version: i64,
 }
 
 /// `PUT …/triggers/{trigger}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderBody {
     pub order: Vec<String>,
 }
 
 /// `POST …/functions/{name}/test`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestBody {
+    #[schema(value_type = InvocationInput)]
     pub input: Value,
     pub version: Option<i64>,
     pub source: Option<String>,
+}
+
+/// The body of an invocation: `{"user": {…}, "context": {…}}` (for the
+/// OpenAPI document; invocations read their body as raw JSON).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct InvocationInput {
+    /// The user, as the identity system has it.
+    #[schema(value_type = Object)]
+    pub user: Value,
+    /// The request context.
+    #[schema(value_type = Object)]
+    pub context: Value,
 }
 
 /// True for a function name: 1–64 of letters, digits, `-`, `_`, `.`.
