@@ -111,3 +111,108 @@ fn timeouts_hold_over_http_with_concurrent_calls() {
         assert_within_ten_percent(took, 1000, "over HTTP");
     }
 }
+
+/// Store mode: one tenant with every allowed invocation spinning at its
+/// limits (`max_concurrent` of them) does not slow another tenant's
+/// ordinary invocations beyond noise. Long-running calls share the cores in
+/// turns; short calls never wait for them.
+#[test]
+fn a_spinning_tenant_does_not_slow_another() {
+    let _alone = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    const ADMIN: &str = "admin-token-for-timing-0123456789";
+    let dir = authpipe_tests::temp_dir("timing-fairness");
+    std::fs::create_dir_all(&dir).unwrap();
+    let server = authpipe_tests::Server::start_store(&dir, &[("AUTHPIPE_ADMIN_TOKEN", ADMIN)]);
+    let call = |method: &str, path: &str, token: &str, body: serde_json::Value| {
+        let auth = format!("Bearer {token}");
+        server.request(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            Some(&body.to_string()),
+        )
+    };
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let spinners = cores * 2;
+    for (tenant, quotas) in [
+        ("spinner", serde_json::json!({"max_concurrent": spinners})),
+        ("calm", serde_json::json!({})),
+    ] {
+        let created = call(
+            "POST",
+            "/v1/tenants",
+            ADMIN,
+            serde_json::json!({"id": tenant, "quotas": quotas}),
+        );
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let spin = call(
+        "POST",
+        "/v1/tenants/spinner/functions",
+        ADMIN,
+        serde_json::json!({
+        "name": "spin", "source": "function pipe(u, c, cb) { while (true) {} }",
+        "triggers": ["pre-register"], "timeout_ms": 500, "fuel": 1_000_000_000u64}),
+    );
+    assert_eq!(spin.status, 201, "{}", spin.body);
+    let ok = call(
+        "POST",
+        "/v1/tenants/calm/functions",
+        ADMIN,
+        serde_json::json!({
+        "name": "ok", "source": "function pipe(u, c, cb) { u.seen = true; cb(null, u, c) }",
+        "triggers": ["pre-register"]}),
+    );
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let input = serde_json::json!({"user": {"email": "a@example.com"}, "context": {}});
+    let calm_p50 = |n: usize| {
+        let mut times: Vec<Duration> = (0..n)
+            .map(|_| {
+                let started = Instant::now();
+                let answer = call(
+                    "POST",
+                    "/v1/tenants/calm/pipelines/pre-register",
+                    ADMIN,
+                    input.clone(),
+                );
+                assert_eq!(answer.status, 200, "{}", answer.body);
+                started.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[n / 2]
+    };
+    calm_p50(50);
+    let quiet = calm_p50(300);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let busy = std::thread::scope(|scope| {
+        for _ in 0..spinners {
+            let (stop, input) = (&stop, &input);
+            scope.spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let answer = call(
+                        "POST",
+                        "/v1/tenants/spinner/pipelines/pre-register",
+                        ADMIN,
+                        input.clone(),
+                    );
+                    assert_eq!(answer.status, 200, "{}", answer.body);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let busy = calm_p50(300);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        busy
+    });
+    eprintln!(
+        "calm tenant p50: {quiet:?} alone, {busy:?} beside {spinners} spinning sandboxes of another tenant"
+    );
+    assert!(
+        busy < quiet * 2 + Duration::from_micros(500),
+        "a spinning tenant slowed another: p50 {quiet:?} alone, {busy:?} beside it"
+    );
+}

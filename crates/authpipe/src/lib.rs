@@ -48,6 +48,7 @@ mod compile;
 pub mod fetch;
 mod function;
 mod limits;
+mod long_calls;
 mod pipeline;
 mod result;
 mod runtime;

@@ -18,6 +18,7 @@
 use crate::cancel::CancelToken;
 use crate::fetch::{FetchError, FetchRequest, Fetcher};
 use crate::limits::{MAX_LOG_BYTES, MAX_OUTPUT_BYTES};
+use crate::long_calls::{LongSlot, LongSlots, SHORT_CALL, SLICE_TICKS, Stop};
 use anyhow::{Result, bail};
 use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -135,6 +136,12 @@ pub(crate) struct CallState {
     cancel: Option<CancelToken>,
     /// Set when the call was stopped because `cancel` was cancelled.
     pub cancelled: bool,
+    /// When the call started.
+    started: Instant,
+    /// The long-call slot held (see [`crate::long_calls`]).
+    long_slot: Option<LongSlot>,
+    /// Epoch ticks run on the current slot.
+    ticks_on_slot: u32,
 }
 
 /// The host end of `fetch` for one call.
@@ -166,6 +173,9 @@ impl CallState {
             deadline,
             cancel: None,
             cancelled: false,
+            started: Instant::now(),
+            long_slot: None,
+            ticks_on_slot: 0,
         }
     }
 
@@ -200,8 +210,33 @@ pub(crate) fn enforce_deadline(store: &mut Store<CallState>) {
             state.cancelled = true;
             return Ok(UpdateDeadline::Interrupt);
         }
-        if Instant::now() >= state.deadline {
+        let now = Instant::now();
+        if now >= state.deadline {
             return Ok(UpdateDeadline::Interrupt);
+        }
+        // A long call runs on a slot, in turns with other long calls.
+        if now.duration_since(state.started) >= SHORT_CALL {
+            let slots = LongSlots::global();
+            if state.long_slot.is_some() {
+                state.ticks_on_slot += 1;
+                if state.ticks_on_slot >= SLICE_TICKS && slots.contended() {
+                    state.long_slot = None;
+                }
+            }
+            if state.long_slot.is_none() {
+                match slots.acquire(state.deadline, state.cancel.as_ref()) {
+                    Ok(slot) => {
+                        state.long_slot = Some(slot);
+                        state.ticks_on_slot = 0;
+                        return Ok(UpdateDeadline::Continue(1));
+                    }
+                    Err(Stop::Cancelled) => {
+                        state.cancelled = true;
+                        return Ok(UpdateDeadline::Interrupt);
+                    }
+                    Err(Stop::Deadline) => return Ok(UpdateDeadline::Interrupt),
+                }
+            }
         }
         // A sandbox that has run for a whole tick lets other runnable
         // threads go first: when sandboxes outnumber cores, one whose
@@ -356,9 +391,13 @@ fn fetch_request(
     }
     let answer = match serde_json::from_slice::<FetchRequest>(&raw) {
         Err(e) => Err(FetchError::Failed(format!("fetch: malformed request: {e}"))),
-        Ok(request) => request
-            .validate()
-            .and_then(|()| channel.fetcher.fetch(&request, state.deadline)),
+        Ok(request) => {
+            // Waiting for the network takes no core: give the slot up.
+            state.long_slot = None;
+            request
+                .validate()
+                .and_then(|()| channel.fetcher.fetch(&request, state.deadline))
+        }
     };
     channel.response = match answer {
         Ok(response) => serde_json::to_vec(&response)?,
