@@ -218,6 +218,38 @@ pub struct Config {
     pub fetch: FetchPolicy,
     /// `[[function]]`s in file order.
     pub functions: Vec<FunctionConfig>,
+    /// `[platform]`: store mode's defaults.
+    pub platform: PlatformConfig,
+}
+
+/// The `[platform]` table: defaults of store mode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlatformConfig {
+    /// Execution records kept per tenant (the newest).
+    pub history_max_records: u64,
+    /// Execution records older than this are deleted.
+    pub history_max_age: Duration,
+    /// Quotas of tenants that do not set their own (`[platform.default_quotas]`
+    /// over the built-in defaults).
+    pub default_quotas: authpipe_store::Quotas,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            history_max_records: 10_000,
+            history_max_age: Duration::from_secs(30 * 24 * 3600),
+            default_quotas: crate::platform::default_quotas(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawPlatform {
+    history_max_records: Option<Spanned<i64>>,
+    history_max_age_days: Option<Spanned<i64>>,
+    default_quotas: Option<Spanned<authpipe_store::Quotas>>,
 }
 
 #[derive(Deserialize)]
@@ -225,6 +257,8 @@ pub struct Config {
 struct RawConfig {
     #[serde(default)]
     server: RawServer,
+    #[serde(default)]
+    platform: RawPlatform,
     #[serde(default)]
     env: BTreeMap<String, Spanned<RawEnvValue>>,
     #[serde(default)]
@@ -418,7 +452,9 @@ impl Config {
             .iter()
             .map(|p| p.get_ref().clone())
             .collect();
+        let platform = platform(&at, raw.platform)?;
         Ok(Config {
+            platform,
             secret_env,
             fetch_allow,
             path: path.to_path_buf(),
@@ -613,6 +649,52 @@ fn environment(
         env.push((key, text));
     }
     Ok(env)
+}
+
+fn platform(at: &Locator<'_>, raw: RawPlatform) -> Result<PlatformConfig, ConfigError> {
+    let mut config = PlatformConfig::default();
+    let positive = |value: &Spanned<i64>, name: &str, max: i64| {
+        let n = *value.get_ref();
+        if (1..=max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(at.span(value, format!("[platform] {name} must be 1..={max}")))
+        }
+    };
+    if let Some(value) = &raw.history_max_records {
+        config.history_max_records = positive(value, "history_max_records", 100_000_000)? as u64;
+    }
+    if let Some(value) = &raw.history_max_age_days {
+        config.history_max_age =
+            Duration::from_secs(positive(value, "history_max_age_days", 3650)? as u64 * 86_400);
+    }
+    if let Some(quotas) = raw.default_quotas {
+        let given = quotas.get_ref();
+        let fields = [
+            given.max_functions,
+            given.max_concurrent,
+            given.max_rps,
+            given.max_timeout_ms,
+            given.max_fuel,
+            given.max_memory_mb,
+        ];
+        if fields.contains(&Some(0)) {
+            return Err(at.span(
+                &quotas,
+                "[platform.default_quotas] values must be at least 1",
+            ));
+        }
+        let d = &config.default_quotas;
+        config.default_quotas = authpipe_store::Quotas {
+            max_functions: given.max_functions.or(d.max_functions),
+            max_concurrent: given.max_concurrent.or(d.max_concurrent),
+            max_rps: given.max_rps.or(d.max_rps),
+            max_timeout_ms: given.max_timeout_ms.or(d.max_timeout_ms),
+            max_fuel: given.max_fuel.or(d.max_fuel),
+            max_memory_mb: given.max_memory_mb.or(d.max_memory_mb),
+        };
+    }
+    Ok(config)
 }
 
 /// Largest accepted `[fetch] max_response_bytes` (64 MiB).

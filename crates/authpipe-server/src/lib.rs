@@ -127,7 +127,15 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     let mut state = AppState::new(runtime.clone(), config_path, deployment, metrics.clone());
     let platform = match (&options.store, admin_token) {
         (Some(path), Some(admin_token)) => {
-            let platform = start_platform(path, runtime, metrics.clone(), admin_token).await?;
+            let settings = platform::PlatformSettings {
+                admin_token,
+                default_quotas: state.deployment().config.platform.default_quotas.clone(),
+                retention: platform::history::Retention {
+                    max_records: state.deployment().config.platform.history_max_records,
+                    max_age: state.deployment().config.platform.history_max_age,
+                },
+            };
+            let platform = start_platform(path, runtime, metrics.clone(), settings).await?;
             state = state.with_platform(platform.clone());
             Some(platform)
         }
@@ -241,7 +249,7 @@ async fn start_platform(
     path: &std::path::Path,
     runtime: Runtime,
     metrics: Arc<Metrics>,
-    admin_token: String,
+    settings: platform::PlatformSettings,
 ) -> Result<Arc<platform::Platform>> {
     let key_file = path.with_file_name(format!(
         "{}.key",
@@ -253,18 +261,9 @@ async fn start_platform(
     let secrets = authpipe_store::SecretBox::from_env_or_file(master.as_deref(), &key_file)
         .context("cannot set up the master key for secrets")?;
     let store = authpipe_store::SqliteStore::open(path, secrets).await?;
-    let platform = platform::Platform::start(
-        Arc::new(store),
-        runtime,
-        metrics,
-        platform::PlatformSettings {
-            admin_token,
-            default_quotas: platform::default_quotas(),
-            retention: platform::history::Retention::default(),
-        },
-    )
-    .await
-    .with_context(|| format!("cannot load the tenants of {}", path.display()))?;
+    let platform = platform::Platform::start(Arc::new(store), runtime, metrics, settings)
+        .await
+        .with_context(|| format!("cannot load the tenants of {}", path.display()))?;
     Ok(Arc::new(platform))
 }
 
