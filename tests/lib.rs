@@ -271,6 +271,11 @@ impl Server {
         let sink = stderr.clone();
         std::thread::spawn(move || {
             for line in reader.lines().map_while(Result::ok) {
+                {
+                    let mut all = sink.lock().unwrap();
+                    all.push_str(&line);
+                    all.push('\n');
+                }
                 if let Some(rest) = line.strip_prefix("authpipe: listening on ") {
                     let base = rest
                         .split_whitespace()
@@ -279,9 +284,6 @@ impl Server {
                         .to_string();
                     let _ = ready_tx.send(base);
                 }
-                let mut all = sink.lock().unwrap();
-                all.push_str(&line);
-                all.push('\n');
             }
         });
         match ready_rx.recv_timeout(std::time::Duration::from_secs(120)) {

@@ -92,6 +92,17 @@ impl Trigger {
         }
     }
 
+    /// [`Trigger::parse`], or the 404 naming the known triggers.
+    pub fn parse_or_404(name: &str) -> Result<Trigger, crate::error::ApiError> {
+        Trigger::parse(name).ok_or_else(|| {
+            let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
+            crate::error::ApiError::not_found(format!(
+                "unknown trigger {name:?}; expected one of {}",
+                known.join(", ")
+            ))
+        })
+    }
+
     /// Parses a canonical name or an Authing alias (`PRE_REGISTER`).
     pub fn parse(name: &str) -> Option<Trigger> {
         let canonical = name.to_ascii_lowercase().replace('_', "-");

@@ -478,13 +478,7 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let Some(trigger) = Trigger::parse(trigger_name) else {
-        let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
-        return Err(ApiError::not_found(format!(
-            "unknown trigger {trigger_name:?}; expected one of {}",
-            known.join(", ")
-        )));
-    };
+    let trigger = Trigger::parse_or_404(trigger_name)?;
     let input = read_input(state, request).await?;
     let permit = admit(state)?;
     let pipeline = &deployment.pipelines[&trigger];

@@ -238,7 +238,7 @@ pub(super) fn query<B>(
     path = "/v1/tenants",
     tag = "tenants",
     summary = "List tenants (admin)",
-    responses((status = 200, description = "`{tenants: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "`{tenants: [...]}`"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn list_tenants(call: &Call<'_>) -> Result<HttpResponse, ApiError> {
@@ -282,7 +282,7 @@ fn check_quotas(quotas: &Quotas) -> Result<(), ApiError> {
     tag = "tenants",
     summary = "Create a tenant (admin)",
     request_body = super::views::NewTenant,
-    responses((status = 201, description = "The tenant"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "The id is taken", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 201, description = "The tenant"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "The id is taken", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn create_tenant<B>(call: &Call<'_>, request: Request<B>) -> Result<HttpResponse, ApiError>
@@ -343,7 +343,7 @@ fn check_display_name(name: &str) -> Result<(), ApiError> {
     tag = "tenants",
     summary = "One tenant (admin)",
     params(("tenant" = String, Path, description = "The tenant id")),
-    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn get_tenant(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
@@ -364,7 +364,7 @@ async fn get_tenant(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiEr
     summary = "Change a tenant's name or quotas (admin)",
     params(("tenant" = String, Path, description = "The tenant id")),
     request_body = super::views::TenantChange,
-    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn update_tenant<B>(
@@ -426,7 +426,7 @@ where
     tag = "tenants",
     summary = "Delete a tenant and everything it owns (admin)",
     params(("tenant" = String, Path, description = "The tenant id")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 204, description = "Deleted"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn delete_tenant(call: &Call<'_>, id: &str) -> Result<HttpResponse, ApiError> {
@@ -449,7 +449,7 @@ async fn delete_tenant(call: &Call<'_>, id: &str) -> Result<HttpResponse, ApiErr
     tag = "keys",
     summary = "List API keys (never their tokens)",
     params(("tenant" = String, Path, description = "The tenant id")),
-    responses((status = 200, description = "`{keys: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "`{keys: [...]}`"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn list_keys(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
@@ -470,7 +470,7 @@ async fn list_keys(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiErr
     summary = "Create an API key; its token is returned once",
     params(("tenant" = String, Path, description = "The tenant id")),
     request_body = super::views::NewKeyBody,
-    responses((status = 201, description = "The key with `token`"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 201, description = "The key with `token`"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn create_key<B>(
@@ -511,7 +511,7 @@ where
     tag = "keys",
     summary = "Revoke a key at once",
     params(("tenant" = String, Path, description = "The tenant id"), ("id" = String, Path, description = "The key id")),
-    responses((status = 204, description = "Revoked"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 204, description = "Revoked"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn revoke_key(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpResponse, ApiError> {
@@ -531,7 +531,7 @@ async fn revoke_key(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpRespo
     tag = "env",
     summary = "List env values (secrets without their value)",
     params(("tenant" = String, Path, description = "The tenant id")),
-    responses((status = 200, description = "`{env: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "`{env: [...]}`"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn list_env(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
@@ -550,7 +550,7 @@ const MAX_ENV_VALUE_BYTES: usize = 64 << 10;
     summary = "Set an env value or secret",
     params(("tenant" = String, Path, description = "The tenant id"), ("key" = String, Path, description = "The env name"), ("dry_run" = Option<bool>, Query, description = "Only answer whether this would change anything")),
     request_body = super::views::EnvBody,
-    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn set_env<B>(
@@ -620,7 +620,7 @@ where
     tag = "env",
     summary = "Delete an env value",
     params(("tenant" = String, Path, description = "The tenant id"), ("key" = String, Path, description = "The env name")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 204, description = "Deleted"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn delete_env(call: &Call<'_>, tenant: &str, key: &str) -> Result<HttpResponse, ApiError> {
@@ -642,7 +642,7 @@ async fn delete_env(call: &Call<'_>, tenant: &str, key: &str) -> Result<HttpResp
     tag = "env",
     summary = "The fetch allow-list",
     params(("tenant" = String, Path, description = "The tenant id")),
-    responses((status = 200, description = "`{allow: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "`{allow: [...]}`"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn get_fetch(call: &Call<'_>, tenant: &str) -> Result<HttpResponse, ApiError> {
@@ -665,7 +665,7 @@ const MAX_ALLOW_ENTRIES: usize = 256;
     summary = "Replace the fetch allow-list",
     params(("tenant" = String, Path, description = "The tenant id")),
     request_body = super::views::FetchBody,
-    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn set_fetch<B>(
@@ -712,7 +712,7 @@ const PAGE_MAX: u32 = 1000;
     tag = "history",
     summary = "Execution records, newest first",
     params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = Option<String>, Query, description = "Only this trigger"), ("function" = Option<String>, Query, description = "Only with a stage of this function"), ("outcome" = Option<String>, Query, description = "allow, deny or error"), ("limit" = Option<u32>, Query, description = "1..=1000, default 50"), ("before" = Option<String>, Query, description = "The cursor: `next` of the previous page")),
-    responses((status = 200, description = "`{executions: [...], next}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "`{executions: [...], next}`"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn list_executions<B>(
@@ -791,7 +791,7 @@ async fn list_executions<B>(
     tag = "history",
     summary = "One execution record",
     params(("tenant" = String, Path, description = "The tenant id"), ("id" = String, Path, description = "The execution id")),
-    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn get_execution(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpResponse, ApiError> {
@@ -813,7 +813,7 @@ async fn get_execution(call: &Call<'_>, tenant: &str, id: &str) -> Result<HttpRe
     tag = "history",
     summary = "The audit log, newest first",
     params(("tenant" = String, Path, description = "The tenant id"), ("limit" = Option<u32>, Query, description = "1..=1000, default 100")),
-    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 async fn audit_log<B>(

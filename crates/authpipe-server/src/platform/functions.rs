@@ -191,7 +191,7 @@ async fn quotas(call: &Call<'_>, tenant: &str) -> Result<Quotas, ApiError> {
     tag = "functions",
     summary = "List functions",
     params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = Option<String>, Query, description = "Only those bound to this trigger")),
-    responses((status = 200, description = "`{functions: [...]}`"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "`{functions: [...]}`"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn list<B>(
@@ -236,7 +236,7 @@ fn bound_to(function: &FunctionRecord, trigger: Trigger) -> bool {
     summary = "Create a function (compiled first; version 1, deployed unless `deploy: false`)",
     params(("tenant" = String, Path, description = "The tenant id")),
     request_body = super::views::FunctionBody,
-    responses((status = 201, description = "The function"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "Duplicate name", body = super::openapi::ErrorBody), (status = 422, description = "Compile error (with `line`, `column`), a limit above a ceiling, or the function quota", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 201, description = "The function"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "Duplicate name", body = super::openapi::ErrorBody), (status = 422, description = "Compile error (with `line`, `column`), a limit above a ceiling, or the function quota", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn create<B>(
@@ -321,7 +321,7 @@ where
     tag = "functions",
     summary = "One function (header ETag)",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
-    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn get(
@@ -345,7 +345,7 @@ pub(super) async fn get(
     summary = "Change a function: a new version when something changed",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name"), ("If-Match" = Option<String>, Header, description = "The ETag read; 412 when the function changed since")),
     request_body = super::views::FunctionBody,
-    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 412, description = "The function changed since the ETag", body = super::openapi::ErrorBody), (status = 422, description = "Compile error or a limit above a ceiling", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 412, description = "The function changed since the ETag", body = super::openapi::ErrorBody), (status = 422, description = "Compile error or a limit above a ceiling", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn update<B>(
@@ -450,7 +450,7 @@ where
     tag = "functions",
     summary = "Delete a function and its versions",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
-    responses((status = 204, description = "Deleted"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 204, description = "Deleted"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn delete(
@@ -476,7 +476,7 @@ pub(super) async fn delete(
     tag = "functions",
     summary = "Versions, oldest first",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
-    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn versions(
@@ -509,7 +509,7 @@ pub(super) async fn versions(
     tag = "functions",
     summary = "One version with its source",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name"), ("version" = i64, Path, description = "The version number")),
-    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn version(
@@ -548,7 +548,7 @@ pub(super) async fn version(
     summary = "Deploy a version (rollback or promote a draft)",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
     request_body = super::views::DeployBody,
-    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn deploy<B>(
@@ -579,16 +579,6 @@ where
     call.audit(tenant, "function.deploy", name, Some(body.version))
         .await;
     Ok(function_response(StatusCode::OK, &record))
-}
-
-fn parse_trigger(name: &str) -> Result<Trigger, ApiError> {
-    Trigger::parse(name).ok_or_else(|| {
-        let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
-        ApiError::not_found(format!(
-            "unknown trigger {name:?}; expected one of {}",
-            known.join(", ")
-        ))
-    })
 }
 
 /// The functions bound to `trigger`, in run order.
@@ -633,7 +623,7 @@ fn order_view(trigger: Trigger, functions: &[FunctionRecord]) -> Value {
     tag = "functions",
     summary = "A trigger's functions in run order",
     params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = String, Path, description = "The trigger")),
-    responses((status = 200, description = "OK"), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn trigger_order(
@@ -641,7 +631,7 @@ pub(super) async fn trigger_order(
     tenant: &str,
     trigger: &str,
 ) -> Result<HttpResponse, ApiError> {
-    let trigger = parse_trigger(trigger)?;
+    let trigger = Trigger::parse_or_404(trigger)?;
     let functions = bound(call, tenant, trigger).await?;
     Ok(reply(StatusCode::OK, &order_view(trigger, &functions)))
 }
@@ -653,7 +643,7 @@ pub(super) async fn trigger_order(
     summary = "Set the run order of a trigger's functions",
     params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = String, Path, description = "The trigger")),
     request_body = super::views::OrderBody,
-    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "The list does not name exactly the bound functions", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 409, description = "The list does not name exactly the bound functions", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn set_trigger_order<B>(
@@ -666,7 +656,7 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let trigger = parse_trigger(trigger)?;
+    let trigger = Trigger::parse_or_404(trigger)?;
     let body: views::OrderBody = parse(&body(call, request).await?)?;
     let lock = call.platform.tenant_lock(tenant);
     let _one_change = lock.lock().await;

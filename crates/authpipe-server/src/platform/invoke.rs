@@ -37,7 +37,7 @@ fn deployment(call: &Call<'_>, tenant: &str) -> Result<Arc<TenantDeployment>, Ap
     summary = "Run a trigger's pipeline (invoke or manage key)",
     params(("tenant" = String, Path, description = "The tenant id"), ("trigger" = String, Path, description = "The trigger")),
     request_body = super::views::InvocationInput,
-    responses((status = 200, description = "The pipeline result; header x-authpipe-execution-id"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 429, description = "The tenant is at a quota (Retry-After)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "The pipeline result; header x-authpipe-execution-id"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 429, description = "The tenant is at a quota (Retry-After)", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn pipeline<B>(
@@ -50,13 +50,7 @@ where
     B: Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let Some(trigger) = Trigger::parse(trigger_name) else {
-        let known: Vec<_> = Trigger::ALL.iter().map(|t| t.as_str()).collect();
-        return Err(ApiError::not_found(format!(
-            "unknown trigger {trigger_name:?}; expected one of {}",
-            known.join(", ")
-        )));
-    };
+    let trigger = Trigger::parse_or_404(trigger_name)?;
     let input = http::read_input(call.state, request).await?;
     let started = (Instant::now(), now_ms());
     let hold = admit(call, tenant)?;
@@ -90,7 +84,7 @@ where
     summary = "Run one deployed function (invoke or manage key)",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
     request_body = super::views::InvocationInput,
-    responses((status = 200, description = "One stage's result; header x-authpipe-execution-id"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 429, description = "The tenant is at a quota (Retry-After)", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "One stage's result; header x-authpipe-execution-id"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 429, description = "The tenant is at a quota (Retry-After)", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn function<B>(
@@ -211,7 +205,7 @@ fn empty_result() -> InvocationResult {
     summary = "Test-run a version, a draft or unsaved source (not recorded)",
     params(("tenant" = String, Path, description = "The tenant id"), ("name" = String, Path, description = "The function name")),
     request_body = super::views::TestBody,
-    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 422, description = "Compile error", body = super::openapi::ErrorBody), (status = 401, description = "Missing or wrong bearer token", body = super::openapi::ErrorBody), (status = 403, description = "Not allowed for this principal", body = super::openapi::ErrorBody), (status = 404, description = "No such tenant (or not the caller's), or no such resource", body = super::openapi::ErrorBody)),
+    responses((status = 200, description = "OK"), (status = 400, description = "Malformed body or unknown field (named in `field`)", body = super::openapi::ErrorBody), (status = 422, description = "Compile error", body = super::openapi::ErrorBody), super::openapi::Refusals),
     security(("bearer" = []))
 )]
 pub(super) async fn test<B>(

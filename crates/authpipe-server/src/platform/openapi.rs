@@ -30,6 +30,22 @@ struct ErrorDetail {
     column: Option<u32>,
 }
 
+/// The refusals every endpoint may answer.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Refusals {
+    /// Missing or wrong bearer token.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// Not allowed for this principal (an invoke key on a manage route, a
+    /// key on an admin route).
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such tenant (or not the caller's), or no such resource.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
