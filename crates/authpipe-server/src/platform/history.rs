@@ -22,6 +22,9 @@ use tokio::task::JoinHandle;
 pub const QUEUE_RECORDS: usize = 16_384;
 /// Records written in one transaction at most.
 const BATCH_RECORDS: usize = 1_024;
+/// How long the writer lets a batch build up after its first record: one
+/// transaction per window under load instead of one per record.
+const BATCH_WINDOW: Duration = Duration::from_millis(50);
 
 /// One invocation to record.
 #[derive(Debug)]
@@ -167,6 +170,14 @@ async fn write_batches<S: Store>(
 ) {
     let mut batch = Vec::with_capacity(BATCH_RECORDS);
     while receiver.recv_many(&mut batch, BATCH_RECORDS).await > 0 {
+        let until = tokio::time::Instant::now() + BATCH_WINDOW;
+        while batch.len() < BATCH_RECORDS {
+            let room = BATCH_RECORDS - batch.len();
+            match tokio::time::timeout_at(until, receiver.recv_many(&mut batch, room)).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
         let records: Vec<ExecutionRecord> = batch.drain(..).map(Execution::into_record).collect();
         let count = records.len() as u64;
         match store.record_executions(&records).await {
