@@ -129,6 +129,7 @@ fn settings_from(
 /// column of its error.
 async fn compile(
     call: &Call<'_>,
+    tenant: &str,
     name: &str,
     source: &str,
     sha256: &str,
@@ -140,6 +141,8 @@ async fn compile(
         )
         .with("field", "source"));
     }
+    let gate = call.platform.compile_gate(tenant);
+    let _one_compile_per_tenant = gate.lock().await;
     let compiled = call
         .platform
         .registry
@@ -266,7 +269,7 @@ where
     let quotas = quotas(call, tenant).await?;
     let settings = settings_from(&body, None, &quotas)?;
     let sha256 = sha256_hex(&source);
-    compile(call, &name, &source, &sha256).await?;
+    compile(call, tenant, &name, &source, &sha256).await?;
 
     let lock = call.platform.tenant_lock(tenant);
     let _one_change = lock.lock().await;
@@ -400,7 +403,7 @@ where
     let deploy = body.deploy.unwrap_or(true);
     if changed {
         if sha256 != record.latest.sha256 {
-            compile(call, name, &source, &sha256).await?;
+            compile(call, tenant, name, &source, &sha256).await?;
         }
         let version = FunctionVersion {
             version: 0,

@@ -253,6 +253,8 @@ where
         ),
         (None, None, None) => unreachable!("a missing function without source is an error above"),
     };
+    let gate = call.platform.compile_gate(tenant);
+    let one_compile_per_tenant = gate.lock().await;
     let function = if body.source.is_some() {
         call.platform
             .registry
@@ -272,6 +274,7 @@ where
             })?
             .map_err(compile_error)?
     };
+    drop(one_compile_per_tenant);
     let deployment = deployment(call, tenant)?;
     let (limits, on_error) = match &settings {
         Some(settings) => super::registry::stage_settings(settings)

@@ -90,6 +90,9 @@ pub struct Platform {
     /// One management change at a time per tenant, so checks (ETags,
     /// quotas) and the rebuild that follows a change are not interleaved.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One compile at a time per tenant, so that one tenant's stream of
+    /// test runs or saves holds at most one of the runtime's compile slots.
+    compiles: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Platform {
@@ -111,6 +114,7 @@ impl Platform {
             registry,
             settings,
             locks: Mutex::new(HashMap::new()),
+            compiles: Mutex::new(HashMap::new()),
         };
         for tenant in platform.store.tenants().await? {
             platform.apply_quotas(&tenant);
@@ -138,6 +142,16 @@ impl Platform {
     /// The lock serialising management changes of `tenant`.
     pub fn tenant_lock(&self, tenant: &str) -> Arc<tokio::sync::Mutex<()>> {
         self.locks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(tenant.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The gate letting one source of `tenant` compile at a time.
+    pub fn compile_gate(&self, tenant: &str) -> Arc<tokio::sync::Mutex<()>> {
+        self.compiles
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .entry(tenant.to_string())

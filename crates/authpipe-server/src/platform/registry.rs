@@ -28,6 +28,8 @@ pub struct LiveFunction {
     pub stage: Stage,
     /// The deployed version's settings.
     pub settings: FunctionSettings,
+    /// SHA-256 of the deployed version's source.
+    pub sha256: String,
 }
 
 /// Everything one tenant serves, compiled.
@@ -161,6 +163,7 @@ impl<S: Store> Registry<S> {
                     .write()
                     .unwrap_or_else(|e| e.into_inner())
                     .remove(tenant);
+                self.forget_unused();
                 return Ok(());
             }
             Err(e) => return Err(e.into()),
@@ -208,6 +211,7 @@ impl<S: Store> Registry<S> {
             functions.insert(
                 record.name.clone(),
                 LiveFunction {
+                    sha256: deployed.sha256.clone(),
                     settings: deployed.settings.clone(),
                     record,
                     version,
@@ -230,7 +234,34 @@ impl<S: Store> Registry<S> {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(tenant.to_string(), deployment);
+        self.forget_unused();
         Ok(())
+    }
+
+    /// Drops compiled functions no tenant deploys (drafts, versions rolled
+    /// away from, deleted functions), so that a stream of edits cannot grow
+    /// memory; their snapshots stay in the store for a fast reload.
+    fn forget_unused(&self) {
+        let in_use: std::collections::HashSet<(String, String)> = self
+            .tenants
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .flat_map(|t| t.functions.values())
+            .map(|f| (f.sha256.clone(), format!("{}.js", f.record.name)))
+            .collect();
+        self.compiled
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|key, _| in_use.contains(key));
+    }
+
+    /// Compiled functions kept in memory.
+    pub fn compiled_in_memory(&self) -> usize {
+        self.compiled
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// The compiled function for a stored source; a source that no longer
@@ -439,6 +470,11 @@ mod tests {
             .await;
         assert_eq!(result.user["trail"], serde_json::json!(["draft", "second"]));
         assert_eq!(registry.tenant("acme").functions["a"].version, 2);
+        assert_eq!(
+            registry.compiled_in_memory(),
+            2,
+            "the version rolled away from is not kept in memory"
+        );
 
         // A second node (a new registry over the same store) loads the
         // stored snapshots instead of compiling.
@@ -458,5 +494,6 @@ mod tests {
         store.delete_tenant("acme").await.unwrap();
         registry.reload("acme").await.unwrap();
         assert!(registry.tenant("acme").functions.is_empty());
+        assert_eq!(registry.compiled_in_memory(), 0);
     }
 }
