@@ -681,29 +681,13 @@ fn platform(at: &Locator<'_>, raw: RawPlatform) -> Result<PlatformConfig, Config
     }
     if let Some(quotas) = raw.default_quotas {
         let given = quotas.get_ref();
-        let fields = [
-            given.max_functions,
-            given.max_concurrent,
-            given.max_rps,
-            given.max_timeout_ms,
-            given.max_fuel,
-            given.max_memory_mb,
-        ];
-        if fields.contains(&Some(0)) {
+        if given.fields().iter().any(|(_, value)| *value == Some(0)) {
             return Err(at.span(
                 &quotas,
                 "[platform.default_quotas] values must be at least 1",
             ));
         }
-        let d = &config.default_quotas;
-        config.default_quotas = authpipe_store::Quotas {
-            max_functions: given.max_functions.or(d.max_functions),
-            max_concurrent: given.max_concurrent.or(d.max_concurrent),
-            max_rps: given.max_rps.or(d.max_rps),
-            max_timeout_ms: given.max_timeout_ms.or(d.max_timeout_ms),
-            max_fuel: given.max_fuel.or(d.max_fuel),
-            max_memory_mb: given.max_memory_mb.or(d.max_memory_mb),
-        };
+        config.default_quotas = given.or(&config.default_quotas);
     }
     Ok(config)
 }

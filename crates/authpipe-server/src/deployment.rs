@@ -53,7 +53,8 @@ pub struct BuildStats {
     pub reused: usize,
 }
 
-fn source_hash(source: &str) -> String {
+/// SHA-256 of a function's source, hex.
+pub fn source_hash(source: &str) -> String {
     Sha256::digest(source.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

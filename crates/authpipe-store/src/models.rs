@@ -26,6 +26,32 @@ pub struct Quotas {
     pub max_memory_mb: Option<u64>,
 }
 
+impl Quotas {
+    /// These quotas, each unset one taken from `defaults`.
+    pub fn or(&self, defaults: &Quotas) -> Quotas {
+        Quotas {
+            max_functions: self.max_functions.or(defaults.max_functions),
+            max_concurrent: self.max_concurrent.or(defaults.max_concurrent),
+            max_rps: self.max_rps.or(defaults.max_rps),
+            max_timeout_ms: self.max_timeout_ms.or(defaults.max_timeout_ms),
+            max_fuel: self.max_fuel.or(defaults.max_fuel),
+            max_memory_mb: self.max_memory_mb.or(defaults.max_memory_mb),
+        }
+    }
+
+    /// Every quota with its name.
+    pub fn fields(&self) -> [(&'static str, Option<u64>); 6] {
+        [
+            ("max_functions", self.max_functions),
+            ("max_concurrent", self.max_concurrent),
+            ("max_rps", self.max_rps),
+            ("max_timeout_ms", self.max_timeout_ms),
+            ("max_fuel", self.max_fuel),
+            ("max_memory_mb", self.max_memory_mb),
+        ]
+    }
+}
+
 /// A tenant (a user pool): the unit of isolation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {

@@ -251,15 +251,7 @@ async fn list_tenants(call: &Call<'_>) -> Result<HttpResponse, ApiError> {
 }
 
 fn check_quotas(quotas: &Quotas) -> Result<(), ApiError> {
-    let fields = [
-        ("max_functions", quotas.max_functions),
-        ("max_concurrent", quotas.max_concurrent),
-        ("max_rps", quotas.max_rps),
-        ("max_timeout_ms", quotas.max_timeout_ms),
-        ("max_fuel", quotas.max_fuel),
-        ("max_memory_mb", quotas.max_memory_mb),
-    ];
-    for (name, value) in fields {
+    for (name, value) in quotas.fields() {
         if value == Some(0) {
             return Err(ApiError::bad_request(format!(
                 "quotas.{name} must be at least 1 (leave it out for the default)"

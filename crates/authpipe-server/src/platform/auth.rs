@@ -6,6 +6,7 @@
 //! once, and a key's last use is written at most once a minute.
 
 use crate::error::ApiError;
+use crate::http::constant_time_eq;
 use authpipe_store::{ApiKey, Role, Store};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -160,11 +161,6 @@ impl Authenticator {
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, (key, _)| !key.as_ref().is_some_and(&matches));
     }
-}
-
-/// Compares without an early exit.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use super::views::{
     self, FunctionBody, HttpResponse, function_response, no_content, parse, reply, store_error,
 };
 use crate::config::Trigger;
+use crate::deployment::source_hash;
 use crate::error::ApiError;
 use authpipe::{CompileError, Function, Limits};
 use authpipe_store::{FunctionRecord, FunctionSettings, FunctionVersion, Quotas, Store, now_ms};
@@ -13,15 +14,22 @@ use hyper::body::Body;
 use hyper::header;
 use hyper::{Request, StatusCode};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 
-/// SHA-256 of a source, hex.
-pub(super) fn sha256_hex(source: &str) -> String {
-    Sha256::digest(source.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+/// The settings of a function that sets nothing: the default limits,
+/// enabled, synchronous, failing closed, bound to no trigger.
+pub(super) fn default_settings() -> FunctionSettings {
+    let limits = Limits::default();
+    FunctionSettings {
+        description: String::new(),
+        triggers: Vec::new(),
+        enabled: true,
+        is_async: false,
+        timeout_ms: limits.timeout().as_millis() as u64,
+        fuel: limits.fuel_budget(),
+        memory_mb: (limits.max_memory_bytes() >> 20) as u32,
+        on_error: "deny".into(),
+    }
 }
 
 /// The settings `body` asks for on top of `base` (a create starts from
@@ -32,17 +40,7 @@ fn settings_from(
     base: Option<&FunctionSettings>,
     quotas: &Quotas,
 ) -> Result<FunctionSettings, ApiError> {
-    let defaults = Limits::default();
-    let mut settings = base.cloned().unwrap_or_else(|| FunctionSettings {
-        description: String::new(),
-        triggers: Vec::new(),
-        enabled: true,
-        is_async: false,
-        timeout_ms: defaults.timeout().as_millis() as u64,
-        fuel: defaults.fuel_budget(),
-        memory_mb: (defaults.max_memory_bytes() >> 20) as u32,
-        on_error: "deny".into(),
-    });
+    let mut settings = base.cloned().unwrap_or_else(default_settings);
     if let Some(description) = &body.description {
         if description.chars().count() > 2000 {
             return Err(ApiError::bad_request("description is over 2000 characters")
@@ -127,7 +125,7 @@ fn settings_from(
 
 /// The compiled function for `source`, or the 422 naming the line and
 /// column of its error.
-async fn compile(
+pub(super) async fn compile(
     call: &Call<'_>,
     tenant: &str,
     name: &str,
@@ -268,7 +266,7 @@ where
         .ok_or_else(|| ApiError::bad_request("source is required").with("field", "source"))?;
     let quotas = quotas(call, tenant).await?;
     let settings = settings_from(&body, None, &quotas)?;
-    let sha256 = sha256_hex(&source);
+    let sha256 = source_hash(&source);
     compile(call, tenant, &name, &source, &sha256).await?;
 
     let lock = call.platform.tenant_lock(tenant);
@@ -398,7 +396,7 @@ where
         .source
         .clone()
         .unwrap_or_else(|| record.latest.source.clone());
-    let sha256 = sha256_hex(&source);
+    let sha256 = source_hash(&source);
     let changed = sha256 != record.latest.sha256 || settings != record.latest.settings;
     let deploy = body.deploy.unwrap_or(true);
     if changed {

@@ -1,17 +1,18 @@
 //! Invoking a tenant's pipelines and functions, and test runs.
 
 use super::api::{Call, body};
-use super::functions::{compile_error, sha256_hex};
+use super::functions::{compile, compile_error, default_settings};
 use super::history::{Execution, execution_id};
 use super::redact_result;
 use super::registry::TenantDeployment;
 use super::views::{HttpResponse, TestBody, parse, store_error};
 use crate::config::Trigger;
+use crate::deployment::source_hash;
 use crate::error::ApiError;
 use crate::http::{self, CancelWatch};
 use crate::invocation_log::{Invoked, log_invocation};
 use authpipe::{InvocationResult, Outcome, Stage};
-use authpipe_store::{FunctionSettings, Store, now_ms};
+use authpipe_store::{Store, now_ms};
 use bytes::Bytes;
 use hyper::Request;
 use hyper::body::Body;
@@ -166,11 +167,7 @@ fn finish(
     };
     log_invocation(invoked, result);
     let id = execution_id(at);
-    let mut response = http::result_response(result)?;
-    response.headers_mut().insert(
-        EXECUTION_ID_HEADER,
-        HeaderValue::from_str(&id).expect("hex ids are header values"),
-    );
+    let response = answer(result, &id)?;
     call.platform.history.record(Execution {
         id,
         tenant: tenant.to_string(),
@@ -180,6 +177,16 @@ fn finish(
         duration_us: started.elapsed().as_micros() as u64,
         result: std::mem::replace(result, empty_result()),
     });
+    Ok(response)
+}
+
+/// The result JSON with its execution id in [`EXECUTION_ID_HEADER`].
+fn answer(result: &InvocationResult, id: &str) -> Result<HttpResponse, ApiError> {
+    let mut response = http::result_response(result)?;
+    response.headers_mut().insert(
+        EXECUTION_ID_HEADER,
+        HeaderValue::from_str(id).expect("hex ids are header values"),
+    );
     Ok(response)
 }
 
@@ -253,9 +260,10 @@ where
         ),
         (None, None, None) => unreachable!("a missing function without source is an error above"),
     };
-    let gate = call.platform.compile_gate(tenant);
-    let one_compile_per_tenant = gate.lock().await;
     let function = if body.source.is_some() {
+        // Unsaved source: compiled, not kept (one compile per tenant at a time).
+        let gate = call.platform.compile_gate(tenant);
+        let _one_compile_per_tenant = gate.lock().await;
         call.platform
             .registry
             .runtime()
@@ -263,25 +271,12 @@ where
             .await
             .map_err(compile_error)?
     } else {
-        let sha256 = sha256_hex(&source);
-        call.platform
-            .registry
-            .function_for(name, &source, &sha256)
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %format!("{e:#}"), "cannot compile (store)");
-                ApiError::unavailable("the store is not available; retry shortly")
-            })?
-            .map_err(compile_error)?
+        compile(call, tenant, name, &source, &source_hash(&source)).await?
     };
-    drop(one_compile_per_tenant);
     let deployment = deployment(call, tenant)?;
-    let (limits, on_error) = match &settings {
-        Some(settings) => super::registry::stage_settings(settings)
-            .map_err(|e| ApiError::bad_request(format!("{e:#}")))?,
-        None => super::registry::stage_settings(&default_settings())
-            .map_err(|e| ApiError::bad_request(format!("{e:#}")))?,
-    };
+    let settings = settings.unwrap_or_else(default_settings);
+    let (limits, on_error) = super::registry::stage_settings(&settings)
+        .map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
     let stage = Stage {
         env: deployment.env.clone(),
         fetch: deployment.fetch.clone(),
@@ -294,25 +289,5 @@ where
     let cancel = call.state.request_cancel();
     let mut result = stage.run_with(input, cancel, hold).await;
     redact_result(&mut result, &deployment.secrets);
-    let mut response = http::result_response(&result)?;
-    let id = execution_id(now_ms());
-    response.headers_mut().insert(
-        EXECUTION_ID_HEADER,
-        HeaderValue::from_str(&id).expect("hex ids are header values"),
-    );
-    Ok(response)
-}
-
-fn default_settings() -> FunctionSettings {
-    let limits = authpipe::Limits::default();
-    FunctionSettings {
-        description: String::new(),
-        triggers: Vec::new(),
-        enabled: true,
-        is_async: false,
-        timeout_ms: limits.timeout().as_millis() as u64,
-        fuel: limits.fuel_budget(),
-        memory_mb: (limits.max_memory_bytes() >> 20) as u32,
-        on_error: "deny".into(),
-    }
+    answer(&result, &execution_id(now_ms()))
 }

@@ -61,15 +61,7 @@ pub fn default_quotas() -> Quotas {
 impl PlatformSettings {
     /// `quotas` with every unset field taken from the defaults.
     pub fn effective(&self, quotas: &Quotas) -> Quotas {
-        let d = &self.default_quotas;
-        Quotas {
-            max_functions: quotas.max_functions.or(d.max_functions),
-            max_concurrent: quotas.max_concurrent.or(d.max_concurrent),
-            max_rps: quotas.max_rps.or(d.max_rps),
-            max_timeout_ms: quotas.max_timeout_ms.or(d.max_timeout_ms),
-            max_fuel: quotas.max_fuel.or(d.max_fuel),
-            max_memory_mb: quotas.max_memory_mb.or(d.max_memory_mb),
-        }
+        quotas.or(&self.default_quotas)
     }
 }
 
@@ -141,28 +133,30 @@ impl Platform {
 
     /// The lock serialising management changes of `tenant`.
     pub fn tenant_lock(&self, tenant: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.locks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(tenant.to_string())
-            .or_default()
-            .clone()
+        per_tenant(&self.locks, tenant)
     }
 
     /// The gate letting one source of `tenant` compile at a time.
     pub fn compile_gate(&self, tenant: &str) -> Arc<tokio::sync::Mutex<()>> {
-        self.compiles
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .entry(tenant.to_string())
-            .or_default()
-            .clone()
+        per_tenant(&self.compiles, tenant)
     }
 
     /// Flushes execution records (graceful shutdown).
     pub async fn close(&self, grace: std::time::Duration) {
         self.history.close(grace).await;
     }
+}
+
+/// `tenant`'s mutex in `map`, created on first use.
+fn per_tenant(
+    map: &Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    tenant: &str,
+) -> Arc<tokio::sync::Mutex<()>> {
+    map.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(tenant.to_string())
+        .or_default()
+        .clone()
 }
 
 /// Replaces every secret's plaintext in `text` with `[secret]`.
