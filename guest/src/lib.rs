@@ -144,7 +144,8 @@ impl Engine {
         let mut config = Config::default();
         config
             .gc_threshold(GC_THRESHOLD_BYTES)
-            .max_stack_size(MAX_JS_STACK_BYTES);
+            .max_stack_size(MAX_JS_STACK_BYTES)
+            .text_encoding(true);
         let runtime = Runtime::new(config).map_err(|e| internal_error(&e.to_string()))?;
         let (run, settle, finish, shadows, warnings) = runtime.context().with(|ctx| {
             let prelude = install_prelude(&ctx).map_err(|e| internal_error(&describe(&ctx, e)))?;
