@@ -204,6 +204,20 @@ impl Runtime {
                 ),
             });
         }
+        let stripped;
+        let source = if crate::typescript::is_typescript(&file) {
+            stripped = crate::typescript::strip_types(&file, source).map_err(|e| {
+                CompileError::Source {
+                    file: file.clone(),
+                    line: e.line,
+                    column: e.column,
+                    message: e.message,
+                }
+            })?;
+            stripped.as_str()
+        } else {
+            source
+        };
         let instrumented = self.instrumented()?;
         let stdin = format!("{file}\n{source}").into_bytes();
         // Waiting for a compile slot does not count against the top-level
@@ -288,9 +302,14 @@ impl Runtime {
     }
 }
 
-/// `name` with a `.js` extension unless it already has one.
+/// `name` with a `.js` extension unless it already has one (`.ts` names
+/// are compiled as TypeScript).
 fn file_name(name: &str) -> String {
-    if name.ends_with(".js") || name.ends_with(".mjs") || name.ends_with(".cjs") {
+    if name.ends_with(".js")
+        || name.ends_with(".mjs")
+        || name.ends_with(".cjs")
+        || crate::typescript::is_typescript(name)
+    {
         name.to_string()
     } else {
         format!("{name}.js")

@@ -55,6 +55,7 @@ mod runtime;
 mod sandbox;
 mod slots;
 mod split;
+mod typescript;
 
 pub use cache::{DEFAULT_CACHE_MAX_BYTES, PruneStats, prune as prune_cache};
 pub use cancel::CancelToken;
