@@ -77,6 +77,7 @@ fn is_helper_name(key: &[u8]) -> bool {
                 | b"addAccessToken"
                 | b"removeAccessToken"
                 | b"addCustomData"
+                | b"addToken"
         )
 }
 

@@ -20,7 +20,12 @@
 //! ([`wasi::FETCH_FD`]), so under a stock host it rejects and nothing else
 //! changes.
 
+mod bindings;
+mod crypto;
+mod encoding;
+mod intl;
 mod json;
+mod url_api;
 mod wasi;
 
 use javy::quickjs::{
@@ -30,8 +35,17 @@ use javy::{Config, Runtime};
 use std::cell::{OnceCell, RefCell};
 
 /// The JavaScript half of the contract: callback rules, `env`, logging,
-/// `utils`, `crypto` and the user helpers.
+/// `utils`, timers, `require` and the user helpers.
 const PRELUDE: &str = include_str!("prelude.js");
+
+/// The prelude's parts, each a factory the prelude calls: Buffer, URL,
+/// console formatting and the other web-standard APIs; Web Crypto and
+/// Node's crypto; Intl.
+const PRELUDE_PARTS: [(&str, &str); 3] = [
+    ("web", include_str!("web.js")),
+    ("crypto", include_str!("crypto.js")),
+    ("intl", include_str!("intl.js")),
+];
 
 /// The QuickJS runtime the snapshot carries, with the prelude's entry points.
 struct Engine {
@@ -43,6 +57,13 @@ struct Engine {
     settle: Persistent<Function<'static>>,
     /// `finish()`: decides `no_callback` if nothing was decided yet.
     finish: Persistent<Function<'static>>,
+    /// `nextTimerDelay()`: milliseconds until the next timer is due, or -1
+    /// when there is nothing to wait for.
+    next_timer_delay: Persistent<Function<'static>>,
+    /// `runTimers()`: runs the timers that are due.
+    run_timers: Persistent<Function<'static>>,
+    /// `warnRejection(reason)`: logs an unhandled promise rejection.
+    warn_rejection: Persistent<Function<'static>>,
     /// The user helpers' names and the symbols under which input fields of
     /// those names are kept during a call (see [`json::Shadows`]).
     shadows: json::Shadows,
@@ -65,6 +86,35 @@ struct ResultCell(RefCell<Vec<u8>>);
 unsafe impl Sync for ResultCell {}
 
 static RESULT: ResultCell = ResultCell(RefCell::new(Vec::new()));
+
+/// Promises rejected without a handler during the call in progress, with
+/// their reasons (each value holds a reference). Reported as warnings when
+/// the call ends; empty in the snapshot.
+struct RejectionCell(RefCell<Vec<(qjs::JSValue, qjs::JSValue)>>);
+
+// SAFETY: as for `EngineCell`.
+unsafe impl Sync for RejectionCell {}
+
+static REJECTIONS: RejectionCell = RejectionCell(RefCell::new(Vec::new()));
+
+/// QuickJS's promise rejection tracker: remembers a promise rejected with
+/// no handler and forgets it when a handler is attached later.
+unsafe extern "C" fn track_rejection(
+    ctx: *mut qjs::JSContext,
+    promise: qjs::JSValue,
+    reason: qjs::JSValue,
+    is_handled: bool,
+    _opaque: *mut std::ffi::c_void,
+) {
+    if is_handled {
+        forget_rejection(ctx, promise);
+    } else if let Ok(mut list) = REJECTIONS.0.try_borrow_mut() {
+        // SAFETY: QuickJS passes live values of a live context; the
+        // references taken here are released by `forget_rejection`,
+        // `drop_rejections` or the report at the end of the call.
+        unsafe { list.push((qjs::JS_DupValue(ctx, promise), qjs::JS_DupValue(ctx, reason))) };
+    }
+}
 
 /// Error kinds the prelude may decide; the host trusts no other kind from
 /// the guest either.
@@ -103,11 +153,65 @@ pub extern "C" fn initialize() {
     let report = match Engine::new(file_name, source) {
         Ok((engine, warnings_json)) => {
             let _ = ENGINE.0.set(engine);
+            prepare_call_heap();
             format!("{{\"ok\":true,\"warnings\":{warnings_json}}}")
         }
         Err(error_json) => format!("{{\"ok\":false,\"error\":{error_json}}}"),
     };
     wasi::write_all(wasi::STDOUT, report.as_bytes());
+}
+
+/// Free heap the snapshot keeps for calls, at the top of the heap.
+const CALL_HEAP_RESERVE_BYTES: usize = 256 << 10;
+
+/// Most allocations [`prepare_call_heap`] makes to fill the heap's holes.
+const MAX_HOLE_FILLERS: usize = 200_000;
+
+/// Lays out the heap the snapshot freezes so that a call writes to few,
+/// contiguous pages.
+///
+/// The host keeps a sandbox's memory mapped between calls and restores only
+/// the pages a call wrote, found with one page-map scan that reports a
+/// bounded number of disjoint dirty regions; beyond that it unmaps the rest,
+/// and every later call takes page faults on it. Compile-time work (the
+/// prelude's parts, the function's top-level code) leaves freed holes all
+/// over the heap, and a call's allocations would land in them, scattered.
+/// So the holes are filled (their memory is left allocated, unused) and the
+/// top of the heap is grown by [`CALL_HEAP_RESERVE_BYTES`] and freed again:
+/// a call then allocates upwards from one place, inside the snapshot's
+/// memory.
+fn prepare_call_heap() {
+    use std::alloc::{Layout, alloc, dealloc};
+    let reserve = Layout::from_size_align(CALL_HEAP_RESERVE_BYTES, 16).expect("valid layout");
+    // SAFETY: plain allocations; the fillers are leaked on purpose and the
+    // reserve and the probes are freed with their own layouts.
+    unsafe {
+        let top = alloc(reserve);
+        if top.is_null() {
+            return;
+        }
+        dealloc(top, reserve);
+        let mut budget = MAX_HOLE_FILLERS;
+        for size in [65_536, 16_384, 4_096, 1_024, 256, 64, 32, 16] {
+            let layout = Layout::from_size_align(size, 8).expect("valid layout");
+            while budget > 0 {
+                budget -= 1;
+                let block = alloc(layout);
+                if block.is_null() {
+                    break;
+                }
+                if block >= top {
+                    // Served from the top: no hole of this size is left.
+                    dealloc(block, layout);
+                    break;
+                }
+            }
+        }
+        let again = alloc(reserve);
+        if !again.is_null() {
+            dealloc(again, reserve);
+        }
+    }
 }
 
 /// Invocation entry point: one call of `pipe`, input on stdin, result on stdout.
@@ -147,7 +251,7 @@ impl Engine {
             .max_stack_size(MAX_JS_STACK_BYTES)
             .text_encoding(true);
         let runtime = Runtime::new(config).map_err(|e| internal_error(&e.to_string()))?;
-        let (run, settle, finish, shadows, warnings) = runtime.context().with(|ctx| {
+        let (entries, shadows, warnings) = runtime.context().with(|ctx| {
             let prelude = install_prelude(&ctx).map_err(|e| internal_error(&describe(&ctx, e)))?;
             let entry = |name: &str| -> Result<Function, String> {
                 prelude
@@ -177,6 +281,9 @@ impl Engine {
             // SAFETY: the context and its runtime are live.
             unsafe {
                 let runtime = qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+                // Compile-time garbage goes now, before the heap is laid
+                // out for calls (see `prepare_call_heap`).
+                qjs::JS_RunGC(runtime);
                 let mut usage: qjs::JSMemoryUsage = std::mem::zeroed();
                 qjs::JS_ComputeMemoryUsage(runtime, &mut usage);
                 let heap = usize::try_from(usage.malloc_size).unwrap_or(0);
@@ -184,22 +291,47 @@ impl Engine {
             }
             let shadows =
                 shadow_keys(&ctx, &prelude).map_err(|e| internal_error(&describe(&ctx, e)))?;
+            // Rejections of top-level code are the compile's business.
+            drop_rejections(&ctx);
+            // SAFETY: the context and its runtime are live; the tracker
+            // only touches `REJECTIONS`.
+            unsafe {
+                let runtime = qjs::JS_GetRuntime(ctx.as_raw().as_ptr());
+                qjs::JS_SetHostPromiseRejectionTracker(
+                    runtime,
+                    Some(track_rejection),
+                    std::ptr::null_mut(),
+                );
+            }
             let keep = |name: &str| -> Result<Persistent<Function<'static>>, String> {
                 Ok(Persistent::save(&ctx, entry(name)?))
             };
-            Ok((
+            let entries = [
                 keep("run")?,
                 keep("settle")?,
                 keep("finish")?,
-                shadows,
-                warnings,
-            ))
+                keep("nextTimerDelay")?,
+                keep("runTimers")?,
+                keep("warnRejection")?,
+            ];
+            Ok((entries, shadows, warnings))
         })?;
+        let [
+            run,
+            settle,
+            finish,
+            next_timer_delay,
+            run_timers,
+            warn_rejection,
+        ] = entries;
         let engine = Self {
             runtime,
             run,
             settle,
             finish,
+            next_timer_delay,
+            run_timers,
+            warn_rejection,
             shadows,
         };
         Ok((engine, warnings))
@@ -269,35 +401,7 @@ impl Engine {
                 return self.engine_failure(&message);
             }
         };
-        // Promise jobs: `await`, `.then` and async `pipe`. The prelude catches
-        // every rejection it cares about, so a job error is an engine bug.
-        if let Err(e) = self.runtime.resolve_pending_jobs() {
-            return self.engine_failure(&e.to_string());
-        }
-        let finished = context.with(|ctx| -> javy::quickjs::Result<()> {
-            if let Some(promise) = promise {
-                let promise = promise.restore(&ctx)?;
-                let raw_ctx = ctx.as_raw().as_ptr();
-                // SAFETY: `promise` is a live promise of this context.
-                let state = unsafe { qjs::JS_PromiseState(raw_ctx, promise.as_raw()) };
-                if state != qjs::JSPromiseStateEnum_JS_PROMISE_PENDING {
-                    let rejected = state == qjs::JSPromiseStateEnum_JS_PROMISE_REJECTED;
-                    // SAFETY: as above; the result's ownership passes to `Value`.
-                    let value = unsafe {
-                        Value::from_raw(
-                            ctx.clone(),
-                            qjs::JS_PromiseResult(raw_ctx, promise.as_raw()),
-                        )
-                    };
-                    let settle: Function = self.settle.clone().restore(&ctx)?;
-                    settle.call::<_, ()>((rejected, value))?;
-                }
-            }
-            let finish: Function = self.finish.clone().restore(&ctx)?;
-            finish.call(())
-        });
-        if let Err(e) = finished {
-            let message = context.with(|ctx| describe(&ctx, e));
+        if let Err(message) = self.run_to_completion(promise) {
             return self.engine_failure(&message);
         }
         let result = std::mem::take(&mut *RESULT.0.borrow_mut());
@@ -305,6 +409,119 @@ impl Engine {
             return self.engine_failure("the function ended without a result");
         }
         result
+    }
+
+    /// Runs the call's event loop: promise jobs (`await`, `.then`, async
+    /// `pipe`), then timers, until the function has decided or nothing is
+    /// left to wait for; then reports unhandled rejections and decides
+    /// `no_callback` if nothing was decided.
+    fn run_to_completion(
+        &self,
+        mut promise: Option<Persistent<Value<'static>>>,
+    ) -> Result<(), String> {
+        let context = self.runtime.context();
+        let fail = |e: javy::quickjs::Error| context.with(|ctx| describe(&ctx, e));
+        loop {
+            // The prelude catches every rejection it cares about, so a job
+            // error is an engine bug.
+            self.runtime
+                .resolve_pending_jobs()
+                .map_err(|e| e.to_string())?;
+            if let Some(pending) = promise.take() {
+                let settled = context
+                    .with(|ctx| self.report_if_settled(&ctx, pending.clone()))
+                    .map_err(fail)?;
+                if !settled {
+                    promise = Some(pending);
+                }
+            }
+            if !RESULT.0.borrow().is_empty() {
+                break;
+            }
+            let delay: f64 = context
+                .with(|ctx| {
+                    let next: Function = self.next_timer_delay.clone().restore(&ctx)?;
+                    next.call(())
+                })
+                .map_err(fail)?;
+            if delay < 0.0 {
+                break;
+            }
+            if !wasi::sleep_ms(delay) {
+                break; // a host without clocks to wait on: the timers cannot fire
+            }
+            context
+                .with(|ctx| {
+                    let run: Function = self.run_timers.clone().restore(&ctx)?;
+                    run.call::<_, ()>(())
+                })
+                .map_err(fail)?;
+        }
+        context
+            .with(|ctx| -> javy::quickjs::Result<()> {
+                self.warn_rejections(&ctx, promise.as_ref())?;
+                let finish: Function = self.finish.clone().restore(&ctx)?;
+                finish.call(())
+            })
+            .map_err(fail)
+    }
+
+    /// Reports how `pipe`'s promise ended, once it has; false while it is
+    /// pending.
+    fn report_if_settled<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        promise: Persistent<Value<'static>>,
+    ) -> javy::quickjs::Result<bool> {
+        let promise = promise.restore(ctx)?;
+        let raw_ctx = ctx.as_raw().as_ptr();
+        // SAFETY: `promise` is a live promise of this context.
+        let state = unsafe { qjs::JS_PromiseState(raw_ctx, promise.as_raw()) };
+        if state == qjs::JSPromiseStateEnum_JS_PROMISE_PENDING {
+            return Ok(false);
+        }
+        let rejected = state == qjs::JSPromiseStateEnum_JS_PROMISE_REJECTED;
+        if rejected {
+            forget_rejection(raw_ctx, promise.as_raw());
+        }
+        // SAFETY: as above; the result's ownership passes to `Value`.
+        let value = unsafe {
+            Value::from_raw(
+                ctx.clone(),
+                qjs::JS_PromiseResult(raw_ctx, promise.as_raw()),
+            )
+        };
+        let settle: Function = self.settle.clone().restore(ctx)?;
+        settle.call::<_, ()>((rejected, value))?;
+        Ok(true)
+    }
+
+    /// Logs the promises rejected without a handler as warnings (`pipe`'s
+    /// own, still pending, is not one of them).
+    fn warn_rejections<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        pipe_promise: Option<&Persistent<Value<'static>>>,
+    ) -> javy::quickjs::Result<()> {
+        if let Some(pending) = pipe_promise {
+            let pending = pending.clone().restore(ctx)?;
+            forget_rejection(ctx.as_raw().as_ptr(), pending.as_raw());
+        }
+        let rejected = std::mem::take(&mut *REJECTIONS.0.borrow_mut());
+        let warn: Function = self.warn_rejection.clone().restore(ctx)?;
+        for (promise, reason) in rejected {
+            // SAFETY: both values hold the references taken by the tracker,
+            // whose ownership passes to `Value`.
+            let (promise, reason) = unsafe {
+                (
+                    Value::from_raw(ctx.clone(), promise),
+                    Value::from_raw(ctx.clone(), reason),
+                )
+            };
+            drop(promise);
+            warn.call::<_, ()>((reason,))?;
+        }
+        Ok(())
     }
 
     /// The result for a failure of the engine itself, unless the function's
@@ -315,6 +532,38 @@ impl Engine {
             error_result("exception", &format!("engine failure: {message}"), None)
         } else {
             decided
+        }
+    }
+}
+
+/// Forgets a tracked rejection of `promise` (the engine handles it).
+fn forget_rejection(ctx: *mut qjs::JSContext, promise: qjs::JSValue) {
+    let Ok(mut list) = REJECTIONS.0.try_borrow_mut() else {
+        return;
+    };
+    // SAFETY: the held values are live references taken by the tracker.
+    unsafe {
+        let target = qjs::JS_VALUE_GET_PTR(promise);
+        list.retain(|&(held, reason)| {
+            if qjs::JS_VALUE_GET_PTR(held) == target {
+                qjs::JS_FreeValue(ctx, held);
+                qjs::JS_FreeValue(ctx, reason);
+                false
+            } else {
+                true
+            }
+        });
+    }
+}
+
+/// Releases every tracked rejection without reporting it.
+fn drop_rejections(ctx: &Ctx<'_>) {
+    let raw = ctx.as_raw().as_ptr();
+    for (promise, reason) in std::mem::take(&mut *REJECTIONS.0.borrow_mut()) {
+        // SAFETY: the values are live references taken by the tracker.
+        unsafe {
+            qjs::JS_FreeValue(raw, promise);
+            qjs::JS_FreeValue(raw, reason);
         }
     }
 }
@@ -344,7 +593,16 @@ fn install_prelude<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
     options.strict = true;
     options.filename = Some("authpipe:prelude".to_string());
     let factory: Function = ctx.eval_with_options(PRELUDE, options)?;
-    factory.call((natives(ctx)?,))
+    let parts = Object::new(ctx.clone())?;
+    for (name, source) in PRELUDE_PARTS {
+        let mut options = EvalOptions::default();
+        options.global = true;
+        options.strict = true;
+        options.filename = Some(format!("authpipe:prelude/{name}.js"));
+        let part: Function = ctx.eval_with_options(source, options)?;
+        parts.set(name, part)?;
+    }
+    factory.call((natives(ctx)?, parts))
 }
 
 /// The host capabilities the prelude may use. The prelude captures them in
@@ -468,6 +726,7 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
             ArrayBuffer::new(ctx, bytes)
         })?,
     )?;
+    bindings::install(ctx, &natives)?;
     Ok(natives)
 }
 

@@ -2,10 +2,12 @@
 //
 // Evaluated once, before the user's source, when a function is compiled. It
 // defines the globals a function may use (`env`, `log`, `console`, `utils`,
-// `crypto`, `fetch`, `axios`, `require`) and returns the entry points the engine calls per invocation.
+// `crypto`, `fetch`, `axios`, `require`, timers and the web-standard APIs of
+// the `parts`: web.js, crypto.js and intl.js) and returns the entry points
+// the engine calls per invocation.
 // Everything it relies on is captured here, so user code that replaces
 // `JSON` or `Object` cannot change how results are reported.
-(function (natives) {
+(function (natives, parts) {
   'use strict';
 
   const writeLog = natives.log;
@@ -22,28 +24,25 @@
   // Log bytes written by the call in progress.
   let logBytes = 0;
 
+  // Buffer, URL, inspect/format, atob/btoa, structuredClone, DOMException.
+  const web = parts.web(natives);
+  const { inspect, format } = web;
+
   // ---------------------------------------------------------------- logging
 
+  // One value as `console.log` shows it (`util.inspect`, strings bare).
   function formatArg(value) {
-    if (typeof value === 'string') return value;
-    if (value instanceof Error) return value.stack ? `${value}\n${value.stack}` : String(value);
-    if (value !== null && typeof value === 'object') {
-      try {
-        return stringify(value);
-      } catch (_) {
-        return String(value);
-      }
-    }
-    return String(value);
+    return typeof value === 'string' ? value : inspect(value);
   }
 
+  // `console.log(...args)` formats like Node's `util.format`.
   function emit(level, args) {
     if (logBytes > LOG_CAP_BYTES) return;
-    let message = args.length === 1 ? formatArg(args[0]) : '';
-    if (args.length > 1) {
-      const parts = [];
-      for (let i = 0; i < args.length; i++) parts.push(formatArg(args[i]));
-      message = parts.join(' ');
+    let message;
+    try {
+      message = args.length === 1 ? formatArg(args[0]) : format(...args);
+    } catch (_) {
+      message = '[the log arguments could not be formatted]';
     }
     logBytes += message.length + 32;
     writeLog(level, message);
@@ -155,8 +154,6 @@
 
   // ----------------------------------------------------------------- crypto
 
-  const hex = (b) => (b < 16 ? '0' : '') + b.toString(16);
-
   // ------------------------------------------- randomness at compile time
   //
   // Top-level code runs once, when the function is compiled, and the
@@ -199,28 +196,17 @@
   };
   defineProperty(Math, 'random', { value: compileTimeRandom, writable: true, enumerable: false, configurable: true });
 
-  const crypto = freeze({
-    getRandomValues(array) {
-      noteTopLevelRandom('crypto.getRandomValues()');
-      if (!ArrayBuffer.isView(array) || array instanceof Float32Array || array instanceof Float64Array) {
-        throw new TypeError('crypto.getRandomValues: expected an integer typed array');
-      }
-      if (array.byteLength > 65536) {
-        throw new RangeError('crypto.getRandomValues: at most 65536 bytes per call');
-      }
-      const bytes = new Uint8Array(randomBytes(array.byteLength));
-      new Uint8Array(array.buffer, array.byteOffset, array.byteLength).set(bytes);
-      return array;
-    },
-    randomUUID() {
-      noteTopLevelRandom('crypto.randomUUID()');
-      const b = new Uint8Array(randomBytes(16));
-      b[6] = (b[6] & 0x0f) | 0x40;
-      b[8] = (b[8] & 0x3f) | 0x80;
-      const h = Array.from(b, hex).join('');
-      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-    },
+  // Web Crypto (`crypto`, `crypto.subtle`) and Node's `require('crypto')`.
+  const cryptoApi = parts.crypto(natives, {
+    Buffer: web.Buffer,
+    DOMException: web.DOMException,
+    noteRandom: noteTopLevelRandom,
   });
+  const crypto = cryptoApi.crypto;
+
+  // Intl (en-US) and Date/Number toLocale*String over it.
+  const intl = parts.intl(natives);
+  intl.installDateMethods();
 
   // ------------------------------------------------------------------ fetch
   //
@@ -624,13 +610,100 @@
 
   // ---------------------------------------------------------------- require
 
-  const modules = freeze({ './utils': utils, utils, querystring, axios });
-  const AVAILABLE_MODULES = "'./utils' (ipRangeCheck, ipInCidr), 'querystring' (stringify, parse) and 'axios'";
+  const bufferModule = freeze({ Buffer: web.Buffer, atob: web.atob, btoa: web.btoa });
+  const urlModule = freeze({ URL: web.URL, URLSearchParams: web.URLSearchParams });
+  const utilModule = freeze({ inspect, format, TextEncoder: global.TextEncoder, TextDecoder: global.TextDecoder });
+  const modules = freeze({
+    './utils': utils,
+    utils,
+    querystring,
+    axios,
+    crypto: cryptoApi.nodeCrypto,
+    buffer: bufferModule,
+    url: urlModule,
+    util: utilModule,
+  });
+  const AVAILABLE_MODULES = "'./utils' (ipRangeCheck, ipInCidr), 'querystring', 'axios', 'crypto', "
+    + "'buffer', 'url' and 'util' (also with the 'node:' prefix)";
 
   function require(name) {
-    const key = String(name);
-    if (hasOwn(modules, key)) return modules[key];
-    throw new Error(`Cannot find module '${key}': authpipe functions can require only ${AVAILABLE_MODULES}`);
+    const given = String(name);
+    const key = given.startsWith('node:') ? given.slice(5) : given;
+    if (hasOwn(modules, key) && (key === given || !key.includes('/'))) return modules[key];
+    throw new Error(`Cannot find module '${given}': authpipe functions can require only ${AVAILABLE_MODULES}`);
+  }
+
+  // ----------------------------------------------------------------- timers
+  //
+  // Timers really wait: when the job queue is empty and the function has
+  // not decided yet, the engine sleeps until the next timer is due (the
+  // host ends the call at its deadline, so no timer outlives the timeout)
+  // and runs the due ones. Once the function has decided, pending timers
+  // are dropped with the call.
+
+  const dateNow = Date.now;
+  const timers = new Map();
+  let nextTimerId = 1;
+
+  function addTimer(fn, delay, args, repeat) {
+    if (typeof fn !== 'function') {
+      throw new TypeError(`The "callback" argument must be of type function. Received ${formatArg(fn)}`);
+    }
+    if (compiling) {
+      noteCompileTime('sets a timer while the function is compiled; timers only run during a call, so this one never fires');
+      return 0;
+    }
+    let ms = Number(delay);
+    if (!(ms >= 1 && ms <= 2147483647)) ms = repeat ? 1 : 0;
+    const id = nextTimerId++;
+    timers.set(id, { fn, args, ms: Math.trunc(ms), due: dateNow() + Math.trunc(ms), repeat });
+    return id;
+  }
+
+  const timerId = (id) => (id !== null && typeof id === 'object' ? Number(id[Symbol.toPrimitive] ? id[Symbol.toPrimitive]() : id.id) : Number(id));
+  const setTimeout = (fn, delay, ...args) => addTimer(fn, delay, args, false);
+  const setInterval = (fn, delay, ...args) => addTimer(fn, delay, args, true);
+  const clearTimeout = (id) => { timers.delete(timerId(id)); };
+  const clearInterval = clearTimeout;
+  const queueMicrotask = (fn) => {
+    if (typeof fn !== 'function') throw new TypeError('queueMicrotask: the callback must be a function');
+    Promise.resolve().then(() => fn());
+  };
+
+  // Milliseconds until the next timer is due, or -1 when the engine should
+  // not wait (no timers, or the outcome is decided).
+  function nextTimerDelay() {
+    if (decided || timers.size === 0) return -1;
+    let due = Infinity;
+    for (const timer of timers.values()) if (timer.due < due) due = timer.due;
+    return Math.max(0, due - dateNow());
+  }
+
+  // Runs the timers that are due, in the order they fell due.
+  function runTimers() {
+    const now = dateNow();
+    const due = [];
+    for (const [id, timer] of timers) if (timer.due <= now) due.push([id, timer]);
+    due.sort((a, b) => a[1].due - b[1].due || a[0] - b[0]);
+    for (const [id, timer] of due) {
+      if (decided) return;
+      if (!timers.has(id)) continue; // cleared by an earlier callback
+      if (timer.repeat) timer.due = now + timer.ms;
+      else timers.delete(id);
+      try {
+        timer.fn(...timer.args);
+      } catch (err) {
+        // As in Node, an exception thrown by a timer callback is uncaught:
+        // the call fails with it.
+        failed(err, 'threw in a timer callback');
+        return;
+      }
+    }
+  }
+
+  // An unhandled promise rejection (other than pipe's own) is a warning.
+  function warnRejection(reason) {
+    emit('warn', ['Unhandled promise rejection:', reason]);
   }
 
   const readOnly = (name, value) =>
@@ -639,6 +712,21 @@
   readOnly('console', freeze(console));
   readOnly('utils', utils);
   readOnly('crypto', crypto);
+  readOnly('CryptoKey', cryptoApi.CryptoKey);
+  readOnly('SubtleCrypto', cryptoApi.SubtleCrypto);
+  readOnly('Intl', intl.Intl);
+  readOnly('Buffer', web.Buffer);
+  readOnly('atob', web.atob);
+  readOnly('btoa', web.btoa);
+  readOnly('structuredClone', web.structuredClone);
+  readOnly('URL', web.URL);
+  readOnly('URLSearchParams', web.URLSearchParams);
+  readOnly('DOMException', web.DOMException);
+  readOnly('setTimeout', setTimeout);
+  readOnly('clearTimeout', clearTimeout);
+  readOnly('setInterval', setInterval);
+  readOnly('clearInterval', clearInterval);
+  readOnly('queueMicrotask', queueMicrotask);
   readOnly('fetch', fetch);
   readOnly('Headers', Headers);
   readOnly('Response', Response);
@@ -767,7 +855,7 @@
   // Input fields with a helper's name are moved aside by the engine (under
   // the symbols below) so they cannot hide the helper, and are written back
   // under their own name in the result.
-  const HELPER_NAMES = ['addIdToken', 'removeIdToken', 'addAccessToken', 'removeAccessToken', 'addCustomData'];
+  const HELPER_NAMES = ['addIdToken', 'removeIdToken', 'addAccessToken', 'removeAccessToken', 'addCustomData', 'addToken'];
   const shadowKeys = HELPER_NAMES.map((name) => [name, Symbol(name)]);
   const userHelpers = create(Object.prototype);
   const method = (name, fn) => defineProperty(userHelpers, name, { value: fn, enumerable: false, configurable: false, writable: false });
@@ -776,6 +864,8 @@
   method('addAccessToken', function addAccessToken(k, v) { accessTokenClaims[claimKey(k, 'addAccessToken')] = v; });
   method('removeAccessToken', function removeAccessToken(k) { delete accessTokenClaims[claimKey(k, 'removeAccessToken')]; });
   method('addCustomData', function addCustomData(k, v) { customData[claimKey(k, 'addCustomData')] = v; });
+  // Authing's deprecated name for addIdToken.
+  method('addToken', function addToken(k, v) { idTokenClaims[claimKey(k, 'addToken')] = v; });
   freeze(userHelpers);
   const setPrototypeOf = Object.setPrototypeOf;
 
@@ -862,6 +952,7 @@
   // compile warnings as a JSON array.
   function endCompile() {
     compiling = false;
+    timers.clear();
     if (Math.random === compileTimeRandom) {
       defineProperty(Math, 'random', { value: mathRandom, writable: true, enumerable: false, configurable: true });
     }
@@ -895,5 +986,7 @@
     touch(prototype);
   }
 
-  return { run, settle, finish, compileError, checkPipe, endCompile, shadowKeys };
+  return {
+    run, settle, finish, compileError, checkPipe, endCompile, shadowKeys, nextTimerDelay, runTimers, warnRejection,
+  };
 })

@@ -27,6 +27,12 @@ unsafe extern "C" {
     fn random_get(buf: *mut u8, len: usize) -> u16;
     fn environ_sizes_get(count: *mut usize, buf_size: *mut usize) -> u16;
     fn environ_get(environ: *mut *mut u8, environ_buf: *mut u8) -> u16;
+    fn poll_oneoff(
+        subscriptions: *const u8,
+        events: *mut u8,
+        count: usize,
+        nevents: *mut usize,
+    ) -> u16;
 }
 
 /// Reads standard input to its end (or to the first error).
@@ -128,4 +134,32 @@ pub fn environment() -> Vec<(String, String)> {
             Some((key.to_string(), value.to_string()))
         })
         .collect()
+}
+
+/// Sleeps for `ms` milliseconds on the monotonic clock (one relative clock
+/// subscription of `poll_oneoff`). authpipe's host ends the call instead
+/// when its deadline comes first. False when the host cannot sleep.
+pub fn sleep_ms(ms: f64) -> bool {
+    let nanos = (ms.max(0.0) * 1e6).min(u64::MAX as f64) as u64;
+    // struct subscription: userdata u64, tag u8 (0 = clock) at 8, then the
+    // clock: id u32 at 16 (1 = monotonic), timeout u64 at 24, precision u64
+    // at 32, flags u16 at 40 (0 = relative); 48 bytes.
+    #[repr(C, align(8))]
+    struct Aligned<const N: usize>([u8; N]);
+    let mut subscription = Aligned([0u8; 48]);
+    subscription.0[16..20].copy_from_slice(&1u32.to_le_bytes());
+    subscription.0[24..32].copy_from_slice(&nanos.to_le_bytes());
+    let mut event = Aligned([0u8; 32]);
+    let mut nevents = 0usize;
+    // SAFETY: both buffers have the sizes (and alignment) of one
+    // subscription and one event.
+    let errno = unsafe {
+        poll_oneoff(
+            subscription.0.as_ptr(),
+            event.0.as_mut_ptr(),
+            1,
+            &mut nevents,
+        )
+    };
+    errno == 0
 }

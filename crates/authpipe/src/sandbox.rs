@@ -6,7 +6,8 @@
 //! needs, in-process and over memory buffers: standard input is the input
 //! JSON, standard output the result JSON (capped), standard error the log
 //! records (capped), the environment is the function's `env`, random numbers
-//! come from the host, and everything else (files, sockets, preopens,
+//! come from the host, `poll_oneoff` sleeps on a clock (for timers, never
+//! past the deadline), and everything else (files, sockets, preopens,
 //! arguments) simply does not exist.
 //!
 //! `fetch` travels over one more descriptor, [`FETCH_FD`]: the guest writes
@@ -21,7 +22,7 @@ use crate::limits::{MAX_LOG_BYTES, MAX_OUTPUT_BYTES};
 use crate::long_calls::{LongSlot, LongSlots, SHORT_CALL, SLICE_TICKS, Stop};
 use anyhow::{Result, bail};
 use std::sync::{Arc, OnceLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use wasmtime::{Caller, Linker, Memory, ResourceLimiter, Store, Trap, UpdateDeadline};
 
 /// WASI module name.
@@ -34,6 +35,7 @@ const ERRNO_FAULT: i32 = 21;
 const ERRNO_INVAL: i32 = 28;
 const ERRNO_NOSPC: i32 = 51;
 const ERRNO_NOSYS: i32 = 52;
+const ERRNO_NOTSUP: i32 = 58;
 const ERRNO_SPIPE: i32 = 70;
 
 /// The descriptor `fetch` requests and responses travel over ("FETC").
@@ -512,16 +514,114 @@ fn zero_sizes(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
     }
 }
 
-fn clock_time_get(mut caller: Caller<'_, CallState>, id: i32, _precision: i64, time: i32) -> i32 {
+/// The time of clock `id` in nanoseconds (0: realtime; 1–3: monotonic,
+/// from the first time a sandbox asked), or `None` for an unknown clock.
+fn clock_now(id: i32) -> Option<u64> {
     static ORIGIN: OnceLock<Instant> = OnceLock::new();
-    let nanos = match id {
-        0 => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64),
-        1..=3 => ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64,
-        _ => return ERRNO_INVAL,
+    match id {
+        0 => Some(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64),
+        ),
+        1..=3 => Some(ORIGIN.get_or_init(Instant::now).elapsed().as_nanos() as u64),
+        _ => None,
+    }
+}
+
+fn clock_time_get(mut caller: Caller<'_, CallState>, id: i32, _precision: i64, time: i32) -> i32 {
+    let Some(nanos) = clock_now(id) else {
+        return ERRNO_INVAL;
     };
     write_to_guest(&mut caller, time, &nanos.to_le_bytes())
+}
+
+/// Size of a WASI `subscription` and of an `event`.
+const SUBSCRIPTION_BYTES: usize = 48;
+const EVENT_BYTES: usize = 32;
+/// Most subscriptions one `poll_oneoff` may pass.
+const MAX_SUBSCRIPTIONS: usize = 64;
+/// Longest stretch a sleeping sandbox goes without looking at its cancel
+/// token.
+const SLEEP_SLICE: Duration = Duration::from_millis(5);
+
+/// `poll_oneoff` for clock subscriptions (what timers need): sleeps until
+/// the earliest one is due. The sleep gives up the long-call slot, never
+/// lasts past the call's deadline (the call ends as a timeout at the
+/// deadline instead) and ends early when the call is cancelled.
+fn poll_oneoff(
+    mut caller: Caller<'_, CallState>,
+    subscriptions: i32,
+    events: i32,
+    count: i32,
+    nevents: i32,
+) -> wasmtime::Result<i32> {
+    let count = count as u32 as usize;
+    if count == 0 || count > MAX_SUBSCRIPTIONS {
+        return Ok(ERRNO_INVAL);
+    }
+    let Some(memory) = memory_of(&mut caller) else {
+        return Ok(ERRNO_FAULT);
+    };
+    let (mem, state) = memory.data_and_store_mut(&mut caller);
+    let mut earliest: Option<(u64, [u8; 8])> = None;
+    for i in 0..count {
+        let start = subscriptions as u32 as usize + i * SUBSCRIPTION_BYTES;
+        let Some(record) = mem.get(start..start + SUBSCRIPTION_BYTES) else {
+            return Ok(ERRNO_FAULT);
+        };
+        let field = |at: usize, len: usize| {
+            let mut bytes = [0u8; 8];
+            bytes[..len].copy_from_slice(&record[at..at + len]);
+            u64::from_le_bytes(bytes)
+        };
+        if record[8] != 0 {
+            return Ok(ERRNO_NOTSUP); // only clocks: there are no descriptors to wait on
+        }
+        let Some(now) = clock_now(field(16, 4) as i32) else {
+            return Ok(ERRNO_INVAL);
+        };
+        let timeout = field(24, 8);
+        let wait = if field(40, 2) & 1 == 1 {
+            timeout.saturating_sub(now) // an absolute time on that clock
+        } else {
+            timeout
+        };
+        if earliest.is_none_or(|(best, _)| wait < best) {
+            let mut userdata = [0u8; 8];
+            userdata.copy_from_slice(&record[..8]);
+            earliest = Some((wait, userdata));
+        }
+    }
+    let Some((wait, userdata)) = earliest else {
+        return Ok(ERRNO_INVAL);
+    };
+    let wake = Instant::now() + Duration::from_nanos(wait);
+    // Waiting takes no core: give the slot up.
+    state.long_slot = None;
+    loop {
+        if state.cancel.as_ref().is_some_and(CancelToken::is_cancelled) {
+            state.cancelled = true;
+            return Err(Trap::Interrupt.into());
+        }
+        let now = Instant::now();
+        if now >= state.deadline {
+            return Err(Trap::Interrupt.into());
+        }
+        if now >= wake {
+            break;
+        }
+        std::thread::sleep((wake.min(state.deadline) - now).min(SLEEP_SLICE));
+    }
+    // event: userdata u64, error u16 at 8, type u8 at 10 (0 = clock).
+    let mut event = [0u8; EVENT_BYTES];
+    event[..8].copy_from_slice(&userdata);
+    if !write_bytes(mem, events as u32, &event)
+        || !write_bytes(mem, nevents as u32, &1u32.to_le_bytes())
+    {
+        return Ok(ERRNO_FAULT);
+    }
+    Ok(ERRNO_SUCCESS)
 }
 
 fn clock_res_get(mut caller: Caller<'_, CallState>, id: i32, res: i32) -> i32 {
@@ -587,11 +687,7 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
         |_: Caller<'_, CallState>, _: i32, _: i32, _: i32| ERRNO_BADF,
     )?;
     linker.func_wrap(m, "sched_yield", |_: Caller<'_, CallState>| ERRNO_SUCCESS)?;
-    linker.func_wrap(
-        m,
-        "poll_oneoff",
-        |_: Caller<'_, CallState>, _: i32, _: i32, _: i32, _: i32| ERRNO_NOSYS,
-    )?;
+    linker.func_wrap(m, "poll_oneoff", poll_oneoff)?;
     linker.func_wrap(
         m,
         "proc_exit",
