@@ -18,9 +18,10 @@ setup:
 build: setup
     cargo build --release --workspace
 
-# Run every test (unit, end-to-end through the real guest and CLI).
+# Run every test (unit, end-to-end through the real guest and CLI), then type-check the typings against the templates.
 test: build
     cargo test --release --workspace
+    bash scripts/check-types.sh
 
 # Serve store mode on 127.0.0.1:8080 (target/demo/authpipe.db) with the starter project deployed into tenant "demo"; prints the admin token, a tenant key and curl lines.
 run: build

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building and testing authpipe needs on Debian, idempotently:
 # the wasm32-wasip1 Rust target, clang-19 + llvm-19 + wasi-libc (to build
-# QuickJS for WebAssembly) and wasmtime-py (the stock-runtime test).
+# QuickJS for WebAssembly), wasmtime-py (the stock-runtime test) and
+# Node.js with npm (the type check of types/authpipe.d.ts).
 set -euo pipefail
 
 missing=()
 command -v clang-19 >/dev/null || missing+=(clang-19)
 command -v llvm-ar-19 >/dev/null || missing+=(llvm-19)
 [ -f /usr/include/wasm32-wasi/stdio.h ] || missing+=(wasi-libc)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; else apt=""; fi

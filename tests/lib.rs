@@ -430,7 +430,8 @@ impl Drop for Server {
 /// A real HTTP/1.1 server on 127.0.0.1 (ephemeral port) for `fetch` tests,
 /// one thread per connection, each connection closed after one answer.
 ///
-/// Routes: `/hello` (text, header `x-test: yes`), `/json`, `/echo` (the
+/// Routes: `/hello` (text, header `x-test: yes`), `/json`,
+/// `/.well-known/jwks.json` (the JWK set of `fixtures/jwt`), `/echo` (the
 /// request as JSON), `/status/404`, `/redirect-to-hello`,
 /// `/redirect-to-metadata` (to 169.254.169.254), `/slow` (answers after 3 s),
 /// `/huge` (a 2 MiB body). Every request is recorded as `METHOD PATH`.
@@ -521,6 +522,11 @@ fn serve_one(mut stream: std::net::TcpStream, log: &std::sync::Mutex<Vec<String>
             "200 OK",
             "content-type: application/json\r\n",
             br#"{"ok":true,"n":42}"#,
+        ),
+        "/.well-known/jwks.json" => text(
+            "200 OK",
+            "content-type: application/json\r\n",
+            include_bytes!("fixtures/jwt/jwks.json"),
         ),
         "/echo" => {
             let echo = serde_json::json!({

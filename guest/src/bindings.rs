@@ -6,7 +6,8 @@
 
 use crate::{crypto, encoding, intl, url_api};
 use javy::quickjs::{
-    ArrayBuffer, Ctx, Exception, Function, Object, Result, TypedArray, Value, function::Opt,
+    ArrayBuffer, Ctx, Exception, Function, IntoJs, Object, Result, TypedArray, Value,
+    function::Opt,
 };
 
 /// The bytes of a `Uint8Array` (any view) or an `ArrayBuffer`.
@@ -24,6 +25,15 @@ fn bytes_of<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> Result<Vec<u8>> {
         ctx,
         "expected a Uint8Array or an ArrayBuffer (detached buffers cannot be read)",
     ))
+}
+
+/// `value`, or `null` (not `undefined`) for `None`, as the JavaScript side
+/// expects.
+fn or_null<'js, T: IntoJs<'js>>(ctx: &Ctx<'js>, value: Option<T>) -> Result<Value<'js>> {
+    match value {
+        Some(value) => value.into_js(ctx),
+        None => Ok(Value::new_null(ctx.clone())),
+    }
 }
 
 fn type_error(ctx: &Ctx<'_>, message: String) -> javy::quickjs::Error {
@@ -57,13 +67,16 @@ fn install_encoding<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> Result<()> {
         "base64Decode",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, text: String, loose: bool| -> Result<Option<ArrayBuffer<'js>>> {
+            |ctx: Ctx<'js>, text: String, loose: bool| -> Result<Value<'js>> {
                 let decoded = if loose {
                     Some(encoding::base64_decode_loose(&text))
                 } else {
                     encoding::base64_decode_strict(&text)
                 };
-                decoded.map(|bytes| ArrayBuffer::new(ctx, bytes)).transpose()
+                let buffer = decoded
+                    .map(|bytes| ArrayBuffer::new(ctx.clone(), bytes))
+                    .transpose()?;
+                or_null(&ctx, buffer)
             },
         )?,
     )?;
@@ -81,9 +94,10 @@ fn install_encoding<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> Result<()> {
             ctx.clone(),
             move |ctx: Ctx<'js>, input: String, base: Opt<Option<String>>| {
                 let base = base.0.flatten();
-                url_api::parse(&input, base.as_deref())
+                let parsed = url_api::parse(&input, base.as_deref())
                     .map(|fields| record(&ctx, fields))
-                    .transpose()
+                    .transpose()?;
+                or_null(&ctx, parsed)
             },
         )?,
     )?;
@@ -140,7 +154,7 @@ fn install_crypto<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> Result<()> {
             "publicExponent",
             ArrayBuffer::new(ctx.clone(), key.public_exponent)?,
         )?;
-        object.set("namedCurve", key.named_curve)?;
+        object.set("namedCurve", or_null(ctx, key.named_curve)?)?;
         Ok(object)
     };
     // importRsa(n, e), importEc(curve, x, y), importSpki(der, kind, curve?)

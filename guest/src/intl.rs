@@ -183,9 +183,10 @@ impl DateOptions {
             None => "UTC".to_string(),
             Some(name) => canonical_time_zone(name)?,
         };
-        let zone = tz::db()
-            .get(&zone_id)
-            .map_err(|_| format!("Invalid time zone specified: {zone_id}"))?;
+        let zone = match crate::tzdb::lookup(&zone_id) {
+            Some((_, zone)) => zone,
+            None => return Err(format!("Invalid time zone specified: {zone_id}")),
+        };
         if let Some(name @ ("shortGeneric" | "longGeneric")) = field(12) {
             return Err(format!(
                 "timeZoneName '{name}' is not supported; use 'short', 'long', 'shortOffset' or 'longOffset'"
@@ -684,7 +685,7 @@ fn time_parts(p: &mut Parts, r: &Resolved, dt: DateTime, millis: i64) {
 /// "America/New_York") and the names of UTC ("Etc/UTC", "GMT") are "UTC".
 pub fn canonical_time_zone(name: &str) -> Result<String, String> {
     let invalid = || format!("Invalid time zone specified: {name}");
-    let zone = tz::db().get(name).map_err(|_| invalid())?;
+    let (_, zone) = crate::tzdb::lookup(name).ok_or_else(invalid)?;
     if zone
         .to_fixed_offset()
         .is_ok_and(|offset| offset.seconds() == 0)

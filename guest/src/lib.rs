@@ -25,6 +25,7 @@ mod crypto;
 mod encoding;
 mod intl;
 mod json;
+mod tzdb;
 mod url_api;
 mod wasi;
 

@@ -44,17 +44,24 @@ pub fn read_stdin() -> Vec<u8> {
 /// JSON; `None` when the host offers no `fetch` (a stock WASI host, or
 /// compile time).
 pub fn fetch(request: &[u8]) -> Option<Vec<u8>> {
+    exchange(FETCH_FD, request)
+}
+
+/// Writes `request` to one of the host's request descriptors (`fetch`,
+/// time zones) and reads the answer to its end; `None` when the host does
+/// not offer that descriptor.
+pub fn exchange(fd: u32, request: &[u8]) -> Option<Vec<u8>> {
     let iov = IoVec {
         buf: request.as_ptr(),
         len: request.len(),
     };
     let mut written = 0;
     // SAFETY: the iovec describes `request`, which outlives the call.
-    let errno = unsafe { fd_write(FETCH_FD, &iov, 1, &mut written) };
+    let errno = unsafe { fd_write(fd, &iov, 1, &mut written) };
     if errno != 0 || written != request.len() {
         return None;
     }
-    Some(read_to_end(FETCH_FD))
+    Some(read_to_end(fd))
 }
 
 /// Reads `fd` to its end (or to the first error).

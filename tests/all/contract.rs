@@ -153,7 +153,7 @@ fn logs_are_captured_with_levels() {
         logs,
         vec![
             (LogLevel::Info, "plain log 42"),
-            (LogLevel::Info, "console.log {\"a\":1}"),
+            (LogLevel::Info, "console.log { a: 1 }"),
             (LogLevel::Info, "info line"),
             (LogLevel::Warn, "warn line"),
             (LogLevel::Error, "error line"),

@@ -4,6 +4,7 @@ mod authing;
 mod cli;
 mod contract;
 mod fetch;
+mod function_api;
 mod hardening;
 mod isolation;
 mod limits;

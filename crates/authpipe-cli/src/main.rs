@@ -4,7 +4,9 @@ mod bench;
 mod fixture;
 mod load;
 mod remote;
+mod frame;
 mod replay;
+mod run;
 mod templates;
 mod testing;
 
@@ -12,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use authpipe::fetch::{FetchPolicy, HttpFetcher};
 use authpipe::{Environ, Limits, Stage};
 use clap::{Args, Parser, Subcommand};
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -99,8 +101,20 @@ enum Command {
     },
     /// Run one function once and print its result JSON on stdout.
     Run {
-        /// The function: JavaScript source (.js) or compiled snapshot (.wasm).
-        function: PathBuf,
+        /// The function: JavaScript (.js) or TypeScript (.ts) source, or a
+        /// compiled snapshot (.wasm). Omit it with --config and --function.
+        function: Option<PathBuf>,
+        /// Run function NAME of this configuration (with --function), with
+        /// its limits, [env] and [fetch] allow-list; flags override them.
+        #[arg(long, short, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The function of --config to run.
+        #[arg(long = "function", value_name = "NAME")]
+        name: Option<String>,
+        /// A test fixture: its input, env and recorded fetch responses are
+        /// used (fetches it has no recording for are refused).
+        #[arg(long, value_name = "FILE", conflicts_with = "input")]
+        fixture: Option<PathBuf>,
         #[command(flatten)]
         call: CallArgs,
     },
@@ -227,15 +241,18 @@ struct CallArgs {
     /// Set `env.K` inside the function (repeatable).
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     env: Vec<(String, String)>,
-    /// Wall-clock limit in milliseconds (1–60000).
-    #[arg(long, value_name = "N", default_value_t = authpipe::DEFAULT_TIMEOUT.as_millis() as u64)]
-    timeout_ms: u64,
-    /// Fuel limit, in Wasm instructions (1e5–1e10).
-    #[arg(long, value_name = "N", default_value_t = authpipe::DEFAULT_FUEL)]
-    fuel: u64,
-    /// Linear-memory limit in MiB (4–1024).
-    #[arg(long, value_name = "N", default_value_t = authpipe::DEFAULT_MEMORY_MB)]
-    memory_mb: u32,
+    /// Wall-clock limit in milliseconds (1–60000) [default: 3000, or the
+    /// function's in --config].
+    #[arg(long, value_name = "N")]
+    timeout_ms: Option<u64>,
+    /// Fuel limit, in Wasm instructions (1e5–1e10) [default: 100000000,
+    /// or the function's in --config].
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Linear-memory limit in MiB (4–1024) [default: 32, or the function's
+    /// in --config].
+    #[arg(long, value_name = "N")]
+    memory_mb: Option<u32>,
     /// Let `fetch` reach URLs matching PATTERN, as a `[fetch] allow` entry
     /// (repeatable; e.g. "https://hooks.slack.com/*"). Without it, every
     /// fetch is denied.
@@ -255,11 +272,20 @@ fn parse_env(text: &str) -> Result<(String, String), String> {
 
 impl CallArgs {
     fn limits(&self) -> Result<Limits> {
-        let mut limits = Limits::default();
-        limits
-            .timeout_ms(self.timeout_ms)?
-            .fuel(self.fuel)?
-            .memory_mb(self.memory_mb)?;
+        self.limits_over(Limits::default())
+    }
+
+    /// `base` with the limits the flags set.
+    fn limits_over(&self, mut limits: Limits) -> Result<Limits> {
+        if let Some(ms) = self.timeout_ms {
+            limits.timeout_ms(ms)?;
+        }
+        if let Some(fuel) = self.fuel {
+            limits.fuel(fuel)?;
+        }
+        if let Some(mb) = self.memory_mb {
+            limits.memory_mb(mb)?;
+        }
         Ok(limits)
     }
 
@@ -379,19 +405,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             eprintln!("compiled {} -> {}", source.display(), output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Run { function, call } => {
+        Command::Run {
+            function,
+            config,
+            name,
+            fixture,
+            call,
+        } => {
             call.limits()?;
-            let input = call.read_input()?;
-            let function = match load::function(&runtime, &function)? {
-                Ok(function) => function,
-                Err(code) => return Ok(code),
+            let target = run::Target {
+                path: function,
+                config,
+                name,
+                fixture,
             };
-            let stage = call.stage(function)?;
-            let result = stage.run_blocking(&input);
-            let mut stdout = std::io::stdout().lock();
-            serde_json::to_writer_pretty(&mut stdout, &result)?;
-            writeln!(stdout)?;
-            Ok(ExitCode::SUCCESS)
+            run::run(&runtime, target, &call)
         }
         Command::Bench {
             function,

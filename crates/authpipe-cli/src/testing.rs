@@ -18,8 +18,14 @@ const SHOWN_RESULT_CHARS: usize = 1_500;
 /// `function/fixture` name contains `filter`; prints one line per fixture
 /// and a summary line `N passed, N failed`.
 pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Result<ExitCode> {
-    // Secrets are not needed offline: an unset `from_env` variable reads as
-    // empty, and fixtures supply the values they depend on.
+    let config = load_config(config_path)?;
+    run_all(runtime, &config, filter)
+}
+
+/// Loads `config_path` for offline use: secrets are not needed, so an
+/// unset `from_env` variable reads as empty (and is noted), as fixtures
+/// supply the values they depend on.
+pub fn load_config(config_path: &Path) -> Result<Config> {
     let unset = RefCell::new(Vec::new());
     let config = Config::load_for(
         config_path,
@@ -44,7 +50,13 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
             );
         }
     }
+    Ok(config)
+}
+
+/// Runs the fixtures, filtered; prints one line each and the summary.
+fn run_all(runtime: &Runtime, config: &Config, filter: Option<&str>) -> Result<ExitCode> {
     let mut summary = Summary::default();
+    let mut matched = 0usize;
     for function in &config.functions {
         let files = fixture_files(&function.fixtures)?;
         let files: Vec<PathBuf> = files
@@ -61,6 +73,7 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
             }
             continue;
         }
+        matched += files.len();
         let compiled = runtime.compile_as(&function.name, &function.source_file, &function.source);
         if let Ok(compiled) = &compiled {
             for warning in compiled.warnings() {
@@ -79,6 +92,10 @@ pub fn run(runtime: &Runtime, config_path: &Path, filter: Option<&str>) -> Resul
             };
             summary.record(&name, started, problems);
         }
+    }
+    if let Some(filter) = filter.filter(|_| matched == 0) {
+        println!("no test case matches {filter:?} (cases are named function/fixture)");
+        return Ok(ExitCode::FAILURE);
     }
     println!("{} passed, {} failed", summary.passed, summary.failed);
     Ok(if summary.failed == 0 {
@@ -197,6 +214,14 @@ fn run_case(
         ));
     }
     problems.extend(mismatches);
+    if !problems.is_empty()
+        && let Some(frame) = result
+            .error
+            .as_ref()
+            .and_then(|e| crate::frame::for_error(&function.source_file, &function.source, e))
+    {
+        problems.push(frame);
+    }
     if problems.is_empty() {
         return Ok(());
     }
@@ -216,7 +241,7 @@ fn run_case(
     Err(problems)
 }
 
-fn read_fixture(file: &Path) -> Result<Fixture, String> {
+pub fn read_fixture(file: &Path) -> Result<Fixture, String> {
     let bytes = authpipe::bounded::read_file_capped(file, authpipe::MAX_SOURCE_BYTES)
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8(bytes)

@@ -385,6 +385,10 @@ fn parse_output(stdout: &[u8]) -> StageOutput {
                 kind: error.kind,
                 message: error.message,
                 function: None,
+                location: error
+                    .stack
+                    .as_deref()
+                    .and_then(crate::result::SourceLocation::from_stack),
                 stack: error.stack,
             }),
             Some(error) => invalid(format!(

