@@ -1355,3 +1355,52 @@ fn platform_defaults_come_from_the_config_and_shutdown_keeps_every_record() {
         "{error}"
     );
 }
+
+#[test]
+fn typescript_functions_through_the_management_api() {
+    let p = start("platform-typescript");
+    let (manage, invoke) = p.tenant("ts", json!({}));
+    let source = "type U = { email: string; tier?: string };\nfunction pipe(user: U, context: unknown, callback: (e: Error | null, u?: U, c?: unknown) => void): void {\n  user.tier = (user.email as string).endsWith('@example.com') ? 'gold' : 'basic';\n  callback(null, user, context);\n}\n";
+    let created = p.create(
+        "ts",
+        &manage,
+        json!({"name": "typed", "source": source, "language": "typescript", "triggers": ["pre-register"]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["language"], json!("typescript"));
+    let answer = p.invoke("ts", &invoke, "pre-register");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.json()["user"]["tier"], json!("gold"));
+
+    // TypeScript sent as JavaScript is a compile error at the type.
+    let wrong = p.create(
+        "ts",
+        &manage,
+        json!({"name": "untyped", "source": source, "triggers": ["pre-register"]}),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert_eq!(wrong.json()["error"]["line"], json!(1));
+    // An unknown language names the field.
+    let bad = p.create(
+        "ts",
+        &manage,
+        json!({"name": "x", "source": source, "language": "coffee", "triggers": ["pre-register"]}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(bad.json()["error"]["field"], json!("language"));
+    // A test run of unsaved TypeScript reports positions in the .ts source.
+    let test = p.call(
+        "POST",
+        "/ts/functions/typed/test",
+        Some(&manage),
+        Some(json!({
+            "input": {"user": {}, "context": {}},
+            "source": "function pipe(user: any): void {\n  const n: number = user.profile.name;\n}\n",
+            "language": "typescript",
+        })),
+    );
+    assert_eq!(test.status, 200, "{}", test.body);
+    let error = &test.json()["error"];
+    assert_eq!(error["location"], json!({"line": 2, "column": 34}), "{error}");
+    assert!(error["stack"].as_str().unwrap().contains("typed.ts:2:34"), "{error}");
+}

@@ -152,6 +152,7 @@ fn wanted(function: &FunctionConfig) -> Value {
             authpipe::OnError::Deny => "deny",
             authpipe::OnError::Skip => "skip",
         },
+        "language": if function.source_file.ends_with(".ts") { "typescript" } else { "javascript" },
     })
 }
 

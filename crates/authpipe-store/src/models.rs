@@ -161,10 +161,28 @@ pub struct FunctionSettings {
     pub memory_mb: u32,
     /// `deny` or `skip`.
     pub on_error: String,
+    /// `javascript` or `typescript` (types are removed when it compiles).
+    #[serde(default = "javascript")]
+    pub language: String,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn javascript() -> String {
+    "javascript".into()
+}
+
+impl FunctionSettings {
+    /// The file name a function called `name` compiles under: `name.ts`
+    /// for TypeScript, `name.js` otherwise (stack traces show it).
+    pub fn file_name(&self, name: &str) -> String {
+        match self.language.as_str() {
+            "typescript" => format!("{name}.ts"),
+            _ => format!("{name}.js"),
+        }
+    }
 }
 
 /// One immutable version of a function.

@@ -49,6 +49,7 @@ fn version(source: &str) -> FunctionVersion {
             fuel: 100_000_000,
             memory_mb: 32,
             on_error: "deny".into(),
+            language: "javascript".into(),
         },
         created_at: 0,
         created_by: "admin".into(),

@@ -29,6 +29,7 @@ pub(super) fn default_settings() -> FunctionSettings {
         fuel: limits.fuel_budget(),
         memory_mb: (limits.max_memory_bytes() >> 20) as u32,
         on_error: "deny".into(),
+        language: "javascript".into(),
     }
 }
 
@@ -86,6 +87,15 @@ fn settings_from(
         }
         settings.on_error = on_error.clone();
     }
+    if let Some(language) = &body.language {
+        if language != "javascript" && language != "typescript" {
+            return Err(ApiError::bad_request(format!(
+                "language {language:?} is not one of javascript, typescript"
+            ))
+            .with("field", "language"));
+        }
+        settings.language = language.clone();
+    }
     settings.timeout_ms = body.timeout_ms.unwrap_or(settings.timeout_ms);
     settings.fuel = body.fuel.unwrap_or(settings.fuel);
     if let Some(memory_mb) = body.memory_mb {
@@ -129,6 +139,7 @@ pub(super) async fn compile(
     call: &Call<'_>,
     tenant: &str,
     name: &str,
+    settings: &FunctionSettings,
     source: &str,
     sha256: &str,
 ) -> Result<Function, ApiError> {
@@ -144,7 +155,7 @@ pub(super) async fn compile(
     let compiled = call
         .platform
         .registry
-        .function_for(name, source, sha256)
+        .function_for(name, &settings.file_name(name), source, sha256)
         .await
         .map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "cannot compile (store)");
@@ -267,7 +278,7 @@ where
     let quotas = quotas(call, tenant).await?;
     let settings = settings_from(&body, None, &quotas)?;
     let sha256 = source_hash(&source);
-    compile(call, tenant, &name, &source, &sha256).await?;
+    compile(call, tenant, &name, &settings, &source, &sha256).await?;
 
     let lock = call.platform.tenant_lock(tenant);
     let _one_change = lock.lock().await;
@@ -401,7 +412,7 @@ where
     let deploy = body.deploy.unwrap_or(true);
     if changed {
         if sha256 != record.latest.sha256 {
-            compile(call, tenant, name, &source, &sha256).await?;
+            compile(call, tenant, name, &settings, &source, &sha256).await?;
         }
         let version = FunctionVersion {
             version: 0,

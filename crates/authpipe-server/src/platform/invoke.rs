@@ -260,6 +260,16 @@ where
         ),
         (None, None, None) => unreachable!("a missing function without source is an error above"),
     };
+    let mut settings = settings.unwrap_or_else(default_settings);
+    if let Some(language) = &body.language {
+        if language != "javascript" && language != "typescript" {
+            return Err(ApiError::bad_request(format!(
+                "language {language:?} is not one of javascript, typescript"
+            ))
+            .with("field", "language"));
+        }
+        settings.language = language.clone();
+    }
     let function = if body.source.is_some() {
         // Unsaved source: compiled, not kept (one compile per tenant at a time).
         let gate = call.platform.compile_gate(tenant);
@@ -267,14 +277,13 @@ where
         call.platform
             .registry
             .runtime()
-            .compile_as_async(name, &format!("{name}.js"), &source)
+            .compile_as_async(name, &settings.file_name(name), &source)
             .await
             .map_err(compile_error)?
     } else {
-        compile(call, tenant, name, &source, &source_hash(&source)).await?
+        compile(call, tenant, name, &settings, &source, &source_hash(&source)).await?
     };
     let deployment = deployment(call, tenant)?;
-    let settings = settings.unwrap_or_else(default_settings);
     let (limits, on_error) = super::registry::stage_settings(&settings)
         .map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
     let stage = Stage {

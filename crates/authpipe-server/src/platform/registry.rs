@@ -197,7 +197,12 @@ impl<S: Store> Registry<S> {
                 self.store.version(tenant, &record.name, version).await?
             };
             let function = self
-                .compile(&record.name, &deployed.source, &deployed.sha256)
+                .compile(
+                    &record.name,
+                    &deployed.settings,
+                    &deployed.source,
+                    &deployed.sha256,
+                )
                 .await?;
             let (limits, on_error) = stage_settings(&deployed.settings)?;
             let stage = Stage {
@@ -248,7 +253,7 @@ impl<S: Store> Registry<S> {
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .flat_map(|t| t.functions.values())
-            .map(|f| (f.sha256.clone(), format!("{}.js", f.record.name)))
+            .map(|f| (f.sha256.clone(), f.settings.file_name(&f.record.name)))
             .collect();
         self.compiled
             .write()
@@ -266,24 +271,31 @@ impl<S: Store> Registry<S> {
 
     /// The compiled function for a stored source; a source that no longer
     /// compiles is an error here (it compiled when it was saved).
-    async fn compile(&self, name: &str, source: &str, sha256: &str) -> Result<Function> {
-        self.function_for(name, source, sha256)
+    async fn compile(
+        &self,
+        name: &str,
+        settings: &FunctionSettings,
+        source: &str,
+        sha256: &str,
+    ) -> Result<Function> {
+        self.function_for(name, &settings.file_name(name), source, sha256)
             .await?
             .map_err(|e| anyhow::anyhow!("{e}"))
             .with_context(|| format!("stored function {name:?} does not compile"))
     }
 
-    /// The compiled function for `source` (named `name`, file `name.js`):
+    /// The compiled function for `source` (named `name`, file `file`):
     /// from memory, from a snapshot in the store (made by any node with the
     /// same engine), or compiled once and its snapshot stored. The outer
     /// error is the store's; the inner one the source's.
     pub async fn function_for(
         &self,
         name: &str,
+        file: &str,
         source: &str,
         sha256: &str,
     ) -> Result<Result<Function, CompileError>> {
-        let file = format!("{name}.js");
+        let file = file.to_string();
         let key = (sha256.to_string(), file.clone());
         if let Some(function) = self
             .compiled
@@ -380,6 +392,7 @@ mod tests {
                 fuel: 100_000_000,
                 memory_mb: 32,
                 on_error: "deny".into(),
+                language: "javascript".into(),
             },
             created_at: 0,
             created_by: "admin".into(),

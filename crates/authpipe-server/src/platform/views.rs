@@ -101,6 +101,7 @@ fn settings(version: &FunctionVersion) -> serde_json::Map<String, Value> {
         "fuel": s.fuel,
         "memory_mb": s.memory_mb,
         "on_error": s.on_error,
+        "language": s.language,
     }) else {
         unreachable!("json! of an object is an object")
     };
@@ -239,6 +240,8 @@ pub struct FunctionBody {
     pub fuel: Option<u64>,
     pub memory_mb: Option<u64>,
     pub on_error: Option<String>,
+    /// `javascript` (default) or `typescript`.
+    pub language: Option<String>,
     pub deploy: Option<bool>,
 }
 
@@ -264,6 +267,8 @@ pub struct TestBody {
     pub input: Value,
     pub version: Option<i64>,
     pub source: Option<String>,
+    /// The language of `source` (default: the function's, else javascript).
+    pub language: Option<String>,
 }
 
 /// The body of an invocation: `{"user": {…}, "context": {…}}` (for the
