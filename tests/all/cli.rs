@@ -332,3 +332,102 @@ fn the_cache_stays_within_its_size_and_can_be_pruned() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("0 entries (0 bytes) kept"));
     assert_eq!(size(), 0);
 }
+
+/// A project whose function fetches a webhook and reads `env.GREETING`,
+/// with one fixture that records the webhook's answer.
+fn fixture_project() -> std::path::PathBuf {
+    let dir = temp_dir("cli-run-project");
+    std::fs::create_dir_all(dir.join("fixtures/greet")).unwrap();
+    std::fs::write(
+        dir.join("authpipe.toml"),
+        "[env]\nGREETING = \"hello\"\n\n[fetch]\nallow = [\"https://hooks.example.com/*\"]\n\n\
+         [[function]]\nname = \"greet\"\nsource = \"greet.js\"\ntriggers = [\"pre-register\"]\ntimeout_ms = 1500\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("greet.js"),
+        "async function pipe(user, context, callback) {\n  const answer = await fetch('https://hooks.example.com/x', { method: 'POST', body: 'hi' });\n  user.greeting = `${env.GREETING} ${await answer.text()}`;\n  callback(null, user, context);\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("fixtures/greet/recorded.json"),
+        r#"{"env": {"GREETING": "hey"}, "input": {"user": {}, "context": {}},
+            "fetch": [{"request": {"method": "POST", "url": "https://hooks.example.com/*"}, "response": {"status": 200, "body": "there"}}],
+            "expect": {"outcome": "allow", "user": {"greeting": "hey there"}}}"#,
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn run_with_a_fixture_and_a_configured_function() {
+    let dir = fixture_project();
+    let config = dir.join("authpipe.toml");
+    let recorded = dir.join("fixtures/greet/recorded.json");
+    let output = authpipe(
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--function",
+            "greet",
+            "--fixture",
+            recorded.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let result: InvocationResult = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result.outcome, Outcome::Allow, "{result:#?}");
+    assert_eq!(result.user["greeting"], "hey there");
+
+    // The file alone, with the fixture: the recording answers the fetch.
+    let output = authpipe(
+        &[
+            "run",
+            dir.join("greet.js").to_str().unwrap(),
+            "--fixture",
+            recorded.to_str().unwrap(),
+        ],
+        None,
+    );
+    let result: InvocationResult = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result.user["greeting"], "hey there", "{}", stderr(&output));
+
+    // An unknown function name lists the configuration's functions.
+    let output = authpipe(
+        &["run", "--config", config.to_str().unwrap(), "--function", "nope"],
+        Some("{}"),
+    );
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("its functions: greet"), "{}", stderr(&output));
+
+    // A filter that matches no case fails, saying so.
+    let output = authpipe(&["test", "--config", config.to_str().unwrap(), "zzz"], None);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("no test case matches \"zzz\""), "{stdout}");
+    let output = authpipe(&["test", "--config", config.to_str().unwrap(), "greet"], None);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn run_prints_a_code_frame_for_a_runtime_error() {
+    let dir = temp_dir("cli-code-frame");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broken.js");
+    std::fs::write(
+        &file,
+        "function pipe(user, context, callback) {\n  const a = 1;\n  return user.profile.name;\n}\n",
+    )
+    .unwrap();
+    let output = authpipe(
+        &["run", file.to_str().unwrap()],
+        Some(r#"{"user":{},"context":{}}"#),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("--> broken.js:3:23"), "{text}");
+    assert!(text.contains("3 |   return user.profile.name;"), "{text}");
+    assert!(text.contains("  |                       ^"), "{text}");
+}

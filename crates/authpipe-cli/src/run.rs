@@ -56,6 +56,12 @@ pub fn run(runtime: &Runtime, target: Target, call: &CallArgs) -> Result<ExitCod
     }
     let mut patterns = loaded.fetch_allow;
     patterns.extend(call.allow_fetch.iter().cloned());
+    if target.config.is_none()
+        && let Some(fixture) = &fixture
+    {
+        // Without a configuration, what the fixture recorded is allowed.
+        patterns.extend(fixture.fetch.iter().map(|r| r.request.url.clone()));
+    }
     let mut policy = FetchPolicy::new(&patterns)?;
     if target.config.is_none() {
         // Refusals name the flag that would allow the URL.
