@@ -4,10 +4,9 @@
 //! [`crate::crypto`] or [`crate::intl`]; errors become JavaScript
 //! exceptions with the function's message.
 
-use crate::{crypto, encoding, intl, url_api};
+use crate::{crypto, encoding, intl, url_api, wasi};
 use javy::quickjs::{
-    ArrayBuffer, Ctx, Exception, Function, IntoJs, Object, Result, TypedArray, Value,
-    function::Opt,
+    ArrayBuffer, Ctx, Exception, Function, IntoJs, Object, Result, TypedArray, Value, function::Opt,
 };
 
 /// The bytes of a `Uint8Array` (any view) or an `ArrayBuffer`.
@@ -135,12 +134,8 @@ fn install_crypto<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> Result<()> {
         Function::new(
             ctx.clone(),
             |ctx: Ctx<'js>, algorithm: String, key: Value<'js>, data: Value<'js>| {
-                let mac = crypto::hmac(
-                    &algorithm,
-                    &bytes_of(&ctx, &key)?,
-                    &bytes_of(&ctx, &data)?,
-                )
-                .map_err(|e| type_error(&ctx, e))?;
+                let mac = crypto::hmac(&algorithm, &bytes_of(&ctx, &key)?, &bytes_of(&ctx, &data)?)
+                    .map_err(|e| type_error(&ctx, e))?;
                 ArrayBuffer::new(ctx, mac)
             },
         )?,
@@ -207,15 +202,20 @@ fn install_crypto<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> Result<()> {
              salt: Opt<Option<f64>>|
              -> Result<bool> {
                 let salt = salt.0.flatten().map(|n| n.clamp(0.0, 1e6) as usize);
-                crypto::verify(
-                    &algorithm,
-                    &hash,
-                    &bytes_of(&ctx, &spki)?,
-                    &bytes_of(&ctx, &signature)?,
-                    &bytes_of(&ctx, &data)?,
-                    salt,
-                )
-                .map_err(|e| type_error(&ctx, e))
+                let (spki, signature, data) = (
+                    bytes_of(&ctx, &spki)?,
+                    bytes_of(&ctx, &signature)?,
+                    bytes_of(&ctx, &data)?,
+                );
+                // Natively in the host when it offers that (authpipe's
+                // does), else here.
+                let request =
+                    crypto::verify_request(&algorithm, &hash, &spki, &signature, &data, salt);
+                let verified = match wasi::exchange(wasi::CRYPTO_FD, &request) {
+                    Some(answer) => crypto::verify_answer(&answer),
+                    None => crypto::verify(&algorithm, &hash, &spki, &signature, &data, salt),
+                };
+                verified.map_err(|e| type_error(&ctx, e))
             },
         )?,
     )?;

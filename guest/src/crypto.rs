@@ -29,7 +29,11 @@ const SHA_NAMES: &str = "SHA-1, SHA-256, SHA-384 or SHA-512";
 
 /// Web names ("SHA-256") and Node names ("sha256"), case-insensitively.
 fn parse_hash(name: &str) -> Option<Hash> {
-    let plain: String = name.chars().filter(|&c| c != '-').collect::<String>().to_ascii_lowercase();
+    let plain: String = name
+        .chars()
+        .filter(|&c| c != '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
     Some(match plain.as_str() {
         "md5" => Hash::Md5,
         "sha1" => Hash::Sha1,
@@ -43,7 +47,9 @@ fn parse_hash(name: &str) -> Option<Hash> {
 /// The SHA functions signatures may use.
 fn parse_sha(name: &str) -> Result<Hash, String> {
     match parse_hash(name) {
-        Some(Hash::Md5) | None => Err(format!("unsupported hash algorithm '{name}': expected {SHA_NAMES}")),
+        Some(Hash::Md5) | None => Err(format!(
+            "unsupported hash algorithm '{name}': expected {SHA_NAMES}"
+        )),
         Some(hash) => Ok(hash),
     }
 }
@@ -51,8 +57,9 @@ fn parse_sha(name: &str) -> Result<Hash, String> {
 /// Hashes `data` with `algorithm`: "SHA-1", "SHA-256", "SHA-384", "SHA-512"
 /// or "MD5", case-insensitively and with or without the dash ("sha256").
 pub fn digest(algorithm: &str, data: &[u8]) -> Result<Vec<u8>, String> {
-    let hash = parse_hash(algorithm)
-        .ok_or_else(|| format!("unsupported digest algorithm '{algorithm}': expected MD5, {SHA_NAMES}"))?;
+    let hash = parse_hash(algorithm).ok_or_else(|| {
+        format!("unsupported digest algorithm '{algorithm}': expected MD5, {SHA_NAMES}")
+    })?;
     Ok(hash_bytes(hash, data))
 }
 
@@ -110,9 +117,13 @@ const MIN_RSA_BITS: usize = 1024;
 fn rsa_key(key: RsaPublicKey) -> Result<PublicKey, String> {
     let bits = key.n().bits();
     if bits < MIN_RSA_BITS {
-        return Err(format!("invalid RSA public key: {bits}-bit modulus; at least {MIN_RSA_BITS} bits"));
+        return Err(format!(
+            "invalid RSA public key: {bits}-bit modulus; at least {MIN_RSA_BITS} bits"
+        ));
     }
-    let spki_der = key.to_public_key_der().map_err(|e| format!("cannot encode the RSA key: {e}"))?;
+    let spki_der = key
+        .to_public_key_der()
+        .map_err(|e| format!("cannot encode the RSA key: {e}"))?;
     Ok(PublicKey {
         spki_der: spki_der.into_vec(),
         kind: "RSA",
@@ -139,22 +150,41 @@ pub fn import_rsa(n: &[u8], e: &[u8]) -> Result<PublicKey, String> {
 pub fn import_ec(named_curve: &str, x: &[u8], y: &[u8]) -> Result<PublicKey, String> {
     let (curve, size) = curve_of(named_curve)?;
     if x.len() != size || y.len() != size {
-        return Err(format!("a {curve} key needs x and y of {size} bytes each (got {} and {})", x.len(), y.len()));
+        return Err(format!(
+            "a {curve} key needs x and y of {size} bytes each (got {} and {})",
+            x.len(),
+            y.len()
+        ));
     }
     let point = [&[4u8][..], x, y].concat();
-    let spki = if curve == "P-256" { p256_ops::spki_of_point(&point) } else { p384_ops::spki_of_point(&point) };
-    Ok(ec_key(spki.ok_or_else(|| format!("invalid {curve} public key: the point is not on the curve"))?, curve))
+    let spki = if curve == "P-256" {
+        p256_ops::spki_of_point(&point)
+    } else {
+        p384_ops::spki_of_point(&point)
+    };
+    Ok(ec_key(
+        spki.ok_or_else(|| format!("invalid {curve} public key: the point is not on the curve"))?,
+        curve,
+    ))
 }
 
 fn ec_key(spki_der: Vec<u8>, curve: &'static str) -> PublicKey {
-    PublicKey { spki_der, kind: "EC", modulus_bits: 0, public_exponent: Vec::new(), named_curve: Some(curve) }
+    PublicKey {
+        spki_der,
+        kind: "EC",
+        modulus_bits: 0,
+        public_exponent: Vec::new(),
+        named_curve: Some(curve),
+    }
 }
 
 fn curve_of(name: &str) -> Result<(&'static str, usize), String> {
     match name {
         "P-256" => Ok(("P-256", 32)),
         "P-384" => Ok(("P-384", 48)),
-        _ => Err(format!("unsupported named curve '{name}': expected P-256 or P-384")),
+        _ => Err(format!(
+            "unsupported named curve '{name}': expected P-256 or P-384"
+        )),
     }
 }
 
@@ -162,7 +192,10 @@ fn curve_of(name: &str) -> Result<(&'static str, usize), String> {
 /// EC, `named_curve` (when given) must be the key's curve.
 pub fn import_spki(der: &[u8], kind: &str, named_curve: Option<&str>) -> Result<PublicKey, String> {
     match kind {
-        "RSA" => rsa_key(RsaPublicKey::from_public_key_der(der).map_err(|e| format!("not an RSA SubjectPublicKeyInfo: {e}"))?),
+        "RSA" => rsa_key(
+            RsaPublicKey::from_public_key_der(der)
+                .map_err(|e| format!("not an RSA SubjectPublicKeyInfo: {e}"))?,
+        ),
         "EC" => {
             let key = match (p256_ops::normalize_spki(der), p384_ops::normalize_spki(der)) {
                 (Some(spki), _) => ec_key(spki, "P-256"),
@@ -170,9 +203,10 @@ pub fn import_spki(der: &[u8], kind: &str, named_curve: Option<&str>) -> Result<
                 _ => return Err("not a P-256 or P-384 SubjectPublicKeyInfo".into()),
             };
             match named_curve {
-                Some(wanted) if Some(curve_of(wanted)?.0) != key.named_curve => {
-                    Err(format!("the key is on {}, not on {wanted}", key.named_curve.unwrap_or("?")))
-                }
+                Some(wanted) if Some(curve_of(wanted)?.0) != key.named_curve => Err(format!(
+                    "the key is on {}, not on {wanted}",
+                    key.named_curve.unwrap_or("?")
+                )),
                 _ => Ok(key),
             }
         }
@@ -200,7 +234,8 @@ pub fn verify(
     let hashed = hash_bytes(hash, data);
     match algorithm {
         "RSASSA-PKCS1-v1_5" | "RSA-PSS" => {
-            let key = RsaPublicKey::from_public_key_der(spki_der).map_err(|e| format!("invalid RSA public key: {e}"))?;
+            let key = RsaPublicKey::from_public_key_der(spki_der)
+                .map_err(|e| format!("invalid RSA public key: {e}"))?;
             let verified = if algorithm == "RSA-PSS" {
                 let salt = salt_length.unwrap_or(hashed.len());
                 // Longer salts cannot fit; the padding check would overflow.
@@ -212,8 +247,12 @@ pub fn verify(
         }
         "ECDSA" => p256_ops::verify(spki_der, signature, &hashed)
             .or_else(|| p384_ops::verify(spki_der, signature, &hashed))
-            .ok_or_else(|| "invalid EC public key: not a P-256 or P-384 SubjectPublicKeyInfo".into()),
-        _ => Err(format!("unsupported signature algorithm '{algorithm}': expected RSASSA-PKCS1-v1_5, RSA-PSS or ECDSA")),
+            .ok_or_else(|| {
+                "invalid EC public key: not a P-256 or P-384 SubjectPublicKeyInfo".into()
+            }),
+        _ => Err(format!(
+            "unsupported signature algorithm '{algorithm}': expected RSASSA-PKCS1-v1_5, RSA-PSS or ECDSA"
+        )),
     }
 }
 
@@ -269,7 +308,10 @@ macro_rules! curve_ops {
                 // with zeros (SEC 1 4.1.3), which keeps SHA-1 usable on P-384.
                 let mut prehash = vec![0u8; $size - hashed.len().min($size)];
                 prehash.extend_from_slice(hashed);
-                Some(signature.is_ok_and(|signature| key.verify_prehash(&prehash, &signature).is_ok()))
+                Some(
+                    signature
+                        .is_ok_and(|signature| key.verify_prehash(&prehash, &signature).is_ok()),
+                )
             }
         }
     };
@@ -277,12 +319,108 @@ macro_rules! curve_ops {
 curve_ops!(p256_ops, p256, 32);
 curve_ops!(p384_ops, p384, 48);
 
+// ------------------------------------------------- verification by the host
+//
+// Public-key verification is the one costly operation here (an RSA-2048
+// check is millions of instructions in the sandbox), so the engine asks
+// authpipe's host to run [`verify`] natively: this same file is compiled
+// into the host. The request carries the arguments as length-prefixed
+// fields; the answer is `1` (valid), `0` (invalid) or `E` and a message.
+
+/// The request for `verify(algorithm, hash, spki_der, signature, data, salt_length)`.
+pub fn verify_request(
+    algorithm: &str,
+    hash: &str,
+    spki_der: &[u8],
+    signature: &[u8],
+    data: &[u8],
+    salt_length: Option<usize>,
+) -> Vec<u8> {
+    let salt = salt_length.map(|n| n.to_string()).unwrap_or_default();
+    let fields: [&[u8]; 6] = [
+        algorithm.as_bytes(),
+        hash.as_bytes(),
+        salt.as_bytes(),
+        spki_der,
+        signature,
+        data,
+    ];
+    let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 4).sum());
+    for field in fields {
+        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
+        out.extend_from_slice(field);
+    }
+    out
+}
+
+/// Runs the verification a [`verify_request`] asks for; returns the answer.
+pub fn answer_verify_request(request: &[u8]) -> Vec<u8> {
+    let mut rest = request;
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(6);
+    while fields.len() < 6 {
+        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+            return b"Ethe verification request is malformed".to_vec();
+        };
+        let len = u32::from_le_bytes(*len) as usize;
+        if tail.len() < len {
+            return b"Ethe verification request is malformed".to_vec();
+        }
+        fields.push(&tail[..len]);
+        rest = &tail[len..];
+    }
+    let text = |field: &[u8]| String::from_utf8_lossy(field).into_owned();
+    let salt = std::str::from_utf8(fields[2])
+        .ok()
+        .and_then(|s| s.parse().ok());
+    match verify(
+        &text(fields[0]),
+        &text(fields[1]),
+        fields[3],
+        fields[4],
+        fields[5],
+        salt,
+    ) {
+        Ok(true) => b"1".to_vec(),
+        Ok(false) => b"0".to_vec(),
+        Err(message) => [b"E".as_slice(), message.as_bytes()].concat(),
+    }
+}
+
+/// The result an answer of [`answer_verify_request`] carries.
+pub fn verify_answer(answer: &[u8]) -> Result<bool, String> {
+    match answer.split_first() {
+        Some((b'1', _)) => Ok(true),
+        Some((b'0', _)) => Ok(false),
+        Some((b'E', message)) => Err(String::from_utf8_lossy(message).into_owned()),
+        _ => Err("the host's verification answer is malformed".into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    #[test]
+    fn verification_requests_round_trip() {
+        let request = verify_request("ECDSA", "SHA-256", b"not a key", b"sig", b"data", Some(32));
+        let answer = answer_verify_request(&request);
+        assert!(
+            verify_answer(&answer)
+                .unwrap_err()
+                .contains("SubjectPublicKeyInfo")
+                || answer[0] == b'E'
+        );
+        assert_eq!(
+            answer_verify_request(b"\x09\x00"),
+            b"Ethe verification request is malformed"
+        );
+    }
+
     fn h(text: &str) -> Vec<u8> {
-        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+            .collect()
     }
 
     fn hex(bytes: &[u8]) -> String {
@@ -299,24 +437,67 @@ mod tests {
             ("SHA-1", b"abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
             ("SHA-1", b"", "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
             ("SHA-1", LONG, "84983e441c3bd26ebaae4aa1f95129e5e54670f1"),
-            ("SHA-256", b"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-            ("SHA-256", b"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-            ("SHA-256", LONG, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-            ("SHA-384", b"abc", "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"),
-            ("SHA-384", b"", "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b"),
-            ("SHA-384", LONG, "3391fdddfc8dc7393707a65b1b4709397cf8b1d162af05abfe8f450de5f36bc6b0455a8520bc4e6f5fe95b1fe3c8452b"),
-            ("SHA-512", b"abc", "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"),
-            ("SHA-512", b"", "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e"),
-            ("SHA-512", LONG, "204a8fc6dda82f0a0ced7beb8e08a41657c16ef468b228a8279be331a703c33596fd15c13b1b07f9aa1d3bea57789ca031ad85c7a71dd70354ec631238ca3445"),
+            (
+                "SHA-256",
+                b"abc",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            ),
+            (
+                "SHA-256",
+                b"",
+                "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            ),
+            (
+                "SHA-256",
+                LONG,
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+            ),
+            (
+                "SHA-384",
+                b"abc",
+                "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
+            ),
+            (
+                "SHA-384",
+                b"",
+                "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da274edebfe76f65fbd51ad2f14898b95b",
+            ),
+            (
+                "SHA-384",
+                LONG,
+                "3391fdddfc8dc7393707a65b1b4709397cf8b1d162af05abfe8f450de5f36bc6b0455a8520bc4e6f5fe95b1fe3c8452b",
+            ),
+            (
+                "SHA-512",
+                b"abc",
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+            ),
+            (
+                "SHA-512",
+                b"",
+                "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+            ),
+            (
+                "SHA-512",
+                LONG,
+                "204a8fc6dda82f0a0ced7beb8e08a41657c16ef468b228a8279be331a703c33596fd15c13b1b07f9aa1d3bea57789ca031ad85c7a71dd70354ec631238ca3445",
+            ),
         ];
         for (algorithm, data, expected) in cases {
-            assert_eq!(hex(&digest(algorithm, data).unwrap()), expected, "{algorithm} of {data:?}");
+            assert_eq!(
+                hex(&digest(algorithm, data).unwrap()),
+                expected,
+                "{algorithm} of {data:?}"
+            );
         }
     }
 
     #[test]
     fn md5_and_node_names() {
-        assert_eq!(hex(&digest("MD5", b"abc").unwrap()), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            hex(&digest("MD5", b"abc").unwrap()),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
         assert_eq!(digest("sha256", b"abc"), digest("SHA-256", b"abc"));
         assert_eq!(digest("Sha-1", b"abc"), digest("sha1", b"abc"));
         let err = digest("SHA3-256", b"abc").unwrap_err();
@@ -363,16 +544,29 @@ mod tests {
         ];
         for (i, (key, data, expected)) in cases.iter().enumerate() {
             for (algorithm, want) in ["SHA-256", "SHA-384", "SHA-512"].iter().zip(expected) {
-                assert_eq!(hex(&hmac(algorithm, key, data).unwrap()), *want, "case {i} {algorithm}");
+                assert_eq!(
+                    hex(&hmac(algorithm, key, data).unwrap()),
+                    *want,
+                    "case {i} {algorithm}"
+                );
             }
         }
     }
 
     #[test]
     fn rfc_2202_hmac_sha1_and_md5() {
-        assert_eq!(hex(&hmac("SHA-1", &[0x0b; 20], b"Hi There").unwrap()), "b617318655057264e28bc0b6fb378c8ef146be00");
-        assert_eq!(hex(&hmac("sha1", b"Jefe", b"what do ya want for nothing?").unwrap()), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-        assert_eq!(hex(&hmac("md5", b"Jefe", b"what do ya want for nothing?").unwrap()), "750c783e6ab0b503eaa86e310a5db738");
+        assert_eq!(
+            hex(&hmac("SHA-1", &[0x0b; 20], b"Hi There").unwrap()),
+            "b617318655057264e28bc0b6fb378c8ef146be00"
+        );
+        assert_eq!(
+            hex(&hmac("sha1", b"Jefe", b"what do ya want for nothing?").unwrap()),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+        assert_eq!(
+            hex(&hmac("md5", b"Jefe", b"what do ya want for nothing?").unwrap()),
+            "750c783e6ab0b503eaa86e310a5db738"
+        );
         assert!(hmac("SHA-224", b"k", b"d").is_err());
     }
 
@@ -411,43 +605,100 @@ mod tests {
     fn rsa_jwk_and_spki_import_agree() {
         let jwk = import_rsa(&h(RSA_N), &h(RSA_E)).unwrap();
         assert_eq!(jwk.spki_der, h(RSA_SPKI));
-        assert_eq!((jwk.kind, jwk.modulus_bits, jwk.public_exponent.as_slice(), jwk.named_curve), ("RSA", 2048, &[1u8, 0, 1][..], None));
+        assert_eq!(
+            (
+                jwk.kind,
+                jwk.modulus_bits,
+                jwk.public_exponent.as_slice(),
+                jwk.named_curve
+            ),
+            ("RSA", 2048, &[1u8, 0, 1][..], None)
+        );
         assert_eq!(import_spki(&h(RSA_SPKI), "RSA", None).unwrap(), jwk);
         // A leading zero byte in n (seen in some JWKs) changes nothing.
-        assert_eq!(import_rsa(&[&[0u8][..], &h(RSA_N)].concat(), &h(RSA_E)).unwrap(), jwk);
+        assert_eq!(
+            import_rsa(&[&[0u8][..], &h(RSA_N)].concat(), &h(RSA_E)).unwrap(),
+            jwk
+        );
     }
 
     #[test]
     fn rsa_import_rejects_bad_keys() {
         assert!(import_rsa(&[], &h(RSA_E)).is_err());
-        assert!(import_rsa(&h(RSA_N), &[1]).unwrap_err().contains("invalid RSA public key"));
-        assert!(import_rsa(&[0xff; 1024], &h(RSA_E)).is_err(), "8192-bit modulus");
-        assert_eq!(import_rsa(&[0xff; 64], &h(RSA_E)).unwrap_err(), "invalid RSA public key: 512-bit modulus; at least 1024 bits");
-        assert!(import_spki(&h(P256_SPKI), "RSA", None).unwrap_err().contains("not an RSA"));
+        assert!(
+            import_rsa(&h(RSA_N), &[1])
+                .unwrap_err()
+                .contains("invalid RSA public key")
+        );
+        assert!(
+            import_rsa(&[0xff; 1024], &h(RSA_E)).is_err(),
+            "8192-bit modulus"
+        );
+        assert_eq!(
+            import_rsa(&[0xff; 64], &h(RSA_E)).unwrap_err(),
+            "invalid RSA public key: 512-bit modulus; at least 1024 bits"
+        );
+        assert!(
+            import_spki(&h(P256_SPKI), "RSA", None)
+                .unwrap_err()
+                .contains("not an RSA")
+        );
         assert!(import_spki(&h(RSA_SPKI)[..100], "RSA", None).is_err());
         assert!(import_spki(&h(RSA_SPKI), "DSA", None).is_err());
     }
 
     #[test]
     fn ec_jwk_and_spki_import_agree() {
-        for (curve, x, y, spki) in [("P-256", P256_X, P256_Y, P256_SPKI), ("P-384", P384_X, P384_Y, P384_SPKI)] {
+        for (curve, x, y, spki) in [
+            ("P-256", P256_X, P256_Y, P256_SPKI),
+            ("P-384", P384_X, P384_Y, P384_SPKI),
+        ] {
             let jwk = import_ec(curve, &h(x), &h(y)).unwrap();
-            assert_eq!(jwk, PublicKey { spki_der: h(spki), kind: "EC", modulus_bits: 0, public_exponent: vec![], named_curve: Some(curve) });
+            assert_eq!(
+                jwk,
+                PublicKey {
+                    spki_der: h(spki),
+                    kind: "EC",
+                    modulus_bits: 0,
+                    public_exponent: vec![],
+                    named_curve: Some(curve)
+                }
+            );
             assert_eq!(import_spki(&h(spki), "EC", Some(curve)).unwrap(), jwk);
             assert_eq!(import_spki(&h(spki), "EC", None).unwrap(), jwk);
         }
         // A compressed point is stored uncompressed.
-        assert_eq!(import_spki(&h(P256_SPKI_COMPRESSED), "EC", Some("P-256")).unwrap().spki_der, h(P256_SPKI));
+        assert_eq!(
+            import_spki(&h(P256_SPKI_COMPRESSED), "EC", Some("P-256"))
+                .unwrap()
+                .spki_der,
+            h(P256_SPKI)
+        );
     }
 
     #[test]
     fn ec_import_rejects_bad_keys() {
         let mut y = h(P256_Y);
         y[31] ^= 1;
-        assert!(import_ec("P-256", &h(P256_X), &y).unwrap_err().contains("not on the curve"));
-        assert!(import_ec("P-256", &h(P384_X), &h(P384_Y)).unwrap_err().contains("32 bytes"));
-        assert!(import_ec("P-521", &h(P256_X), &h(P256_Y)).unwrap_err().contains("unsupported named curve"));
-        assert_eq!(import_spki(&h(P256_SPKI), "EC", Some("P-384")).unwrap_err(), "the key is on P-256, not on P-384");
+        assert!(
+            import_ec("P-256", &h(P256_X), &y)
+                .unwrap_err()
+                .contains("not on the curve")
+        );
+        assert!(
+            import_ec("P-256", &h(P384_X), &h(P384_Y))
+                .unwrap_err()
+                .contains("32 bytes")
+        );
+        assert!(
+            import_ec("P-521", &h(P256_X), &h(P256_Y))
+                .unwrap_err()
+                .contains("unsupported named curve")
+        );
+        assert_eq!(
+            import_spki(&h(P256_SPKI), "EC", Some("P-384")).unwrap_err(),
+            "the key is on P-256, not on P-384"
+        );
         assert!(import_spki(&h(RSA_SPKI), "EC", None).is_err());
     }
 
@@ -457,31 +708,136 @@ mod tests {
     fn rsassa_pkcs1_v1_5() {
         let spki = import_rsa(&h(RSA_N), &h(RSA_E)).unwrap().spki_der;
         for (hash, signature) in [("SHA-256", RS256), ("SHA-384", RS384), ("SHA-512", RS512)] {
-            assert_eq!(verify("RSASSA-PKCS1-v1_5", hash, &spki, &h(signature), MESSAGE, None), Ok(true), "{hash}");
-            assert_eq!(verify("RSASSA-PKCS1-v1_5", hash, &spki, &flip_last(signature), MESSAGE, None), Ok(false));
-            assert_eq!(verify("RSASSA-PKCS1-v1_5", hash, &spki, &h(signature), b"authpipe test messagE", None), Ok(false));
+            assert_eq!(
+                verify(
+                    "RSASSA-PKCS1-v1_5",
+                    hash,
+                    &spki,
+                    &h(signature),
+                    MESSAGE,
+                    None
+                ),
+                Ok(true),
+                "{hash}"
+            );
+            assert_eq!(
+                verify(
+                    "RSASSA-PKCS1-v1_5",
+                    hash,
+                    &spki,
+                    &flip_last(signature),
+                    MESSAGE,
+                    None
+                ),
+                Ok(false)
+            );
+            assert_eq!(
+                verify(
+                    "RSASSA-PKCS1-v1_5",
+                    hash,
+                    &spki,
+                    &h(signature),
+                    b"authpipe test messagE",
+                    None
+                ),
+                Ok(false)
+            );
         }
-        assert_eq!(verify("RSASSA-PKCS1-v1_5", "SHA-384", &spki, &h(RS256), MESSAGE, None), Ok(false));
-        assert_eq!(verify("RSASSA-PKCS1-v1_5", "SHA-256", &spki, &h(RS256)[1..], MESSAGE, None), Ok(false));
-        assert_eq!(verify("RSASSA-PKCS1-v1_5", "SHA-256", &spki, &[], MESSAGE, None), Ok(false));
+        assert_eq!(
+            verify(
+                "RSASSA-PKCS1-v1_5",
+                "SHA-384",
+                &spki,
+                &h(RS256),
+                MESSAGE,
+                None
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            verify(
+                "RSASSA-PKCS1-v1_5",
+                "SHA-256",
+                &spki,
+                &h(RS256)[1..],
+                MESSAGE,
+                None
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            verify("RSASSA-PKCS1-v1_5", "SHA-256", &spki, &[], MESSAGE, None),
+            Ok(false)
+        );
     }
 
     #[test]
     fn rsa_pss() {
         let spki = h(RSA_SPKI);
-        assert_eq!(verify("RSA-PSS", "SHA-256", &spki, &h(PS256), MESSAGE, Some(32)), Ok(true));
-        assert_eq!(verify("RSA-PSS", "SHA-256", &spki, &h(PS256), MESSAGE, None), Ok(true));
-        assert_eq!(verify("RSA-PSS", "SHA-256", &spki, &flip_last(PS256), MESSAGE, Some(32)), Ok(false));
-        assert_eq!(verify("RSA-PSS", "SHA-256", &spki, &h(PS256), MESSAGE, Some(20)), Ok(false));
-        assert_eq!(verify("RSA-PSS", "SHA-256", &spki, &h(PS256), MESSAGE, Some(usize::MAX)), Ok(false));
-        assert_eq!(verify("RSA-PSS", "SHA-384", &spki, &h(PS384_SALT0), MESSAGE, Some(0)), Ok(true));
-        assert_eq!(verify("RSASSA-PKCS1-v1_5", "SHA-256", &spki, &h(PS256), MESSAGE, None), Ok(false));
+        assert_eq!(
+            verify("RSA-PSS", "SHA-256", &spki, &h(PS256), MESSAGE, Some(32)),
+            Ok(true)
+        );
+        assert_eq!(
+            verify("RSA-PSS", "SHA-256", &spki, &h(PS256), MESSAGE, None),
+            Ok(true)
+        );
+        assert_eq!(
+            verify(
+                "RSA-PSS",
+                "SHA-256",
+                &spki,
+                &flip_last(PS256),
+                MESSAGE,
+                Some(32)
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            verify("RSA-PSS", "SHA-256", &spki, &h(PS256), MESSAGE, Some(20)),
+            Ok(false)
+        );
+        assert_eq!(
+            verify(
+                "RSA-PSS",
+                "SHA-256",
+                &spki,
+                &h(PS256),
+                MESSAGE,
+                Some(usize::MAX)
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            verify(
+                "RSA-PSS",
+                "SHA-384",
+                &spki,
+                &h(PS384_SALT0),
+                MESSAGE,
+                Some(0)
+            ),
+            Ok(true)
+        );
+        assert_eq!(
+            verify(
+                "RSASSA-PKCS1-v1_5",
+                "SHA-256",
+                &spki,
+                &h(PS256),
+                MESSAGE,
+                None
+            ),
+            Ok(false)
+        );
     }
 
     #[test]
     fn ecdsa_raw_and_der() {
         let p256 = import_ec("P-256", &h(P256_X), &h(P256_Y)).unwrap().spki_der;
-        let p384 = import_spki(&h(P384_SPKI), "EC", Some("P-384")).unwrap().spki_der;
+        let p384 = import_spki(&h(P384_SPKI), "EC", Some("P-384"))
+            .unwrap()
+            .spki_der;
         for (spki, hash, signature) in [
             (&p256, "SHA-256", ES256),
             (&p256, "SHA-256", ES256_DER),
@@ -490,22 +846,62 @@ mod tests {
             (&p384, "SHA-384", ES384_DER),
             (&p384, "SHA-1", ES384_SHA1),
         ] {
-            assert_eq!(verify("ECDSA", hash, spki, &h(signature), MESSAGE, None), Ok(true), "{hash} {signature}");
-            assert_eq!(verify("ECDSA", hash, spki, &flip_last(signature), MESSAGE, None), Ok(false));
-            assert_eq!(verify("ECDSA", hash, spki, &h(signature), b"other", None), Ok(false));
+            assert_eq!(
+                verify("ECDSA", hash, spki, &h(signature), MESSAGE, None),
+                Ok(true),
+                "{hash} {signature}"
+            );
+            assert_eq!(
+                verify("ECDSA", hash, spki, &flip_last(signature), MESSAGE, None),
+                Ok(false)
+            );
+            assert_eq!(
+                verify("ECDSA", hash, spki, &h(signature), b"other", None),
+                Ok(false)
+            );
         }
-        assert_eq!(verify("ECDSA", "SHA-384", &p256, &h(ES256), MESSAGE, None), Ok(false));
-        assert_eq!(verify("ECDSA", "SHA-256", &p384, &h(ES256), MESSAGE, None), Ok(false));
-        assert_eq!(verify("ECDSA", "SHA-256", &p256, &[0; 64], MESSAGE, None), Ok(false));
-        assert_eq!(verify("ECDSA", "SHA-256", &p256, &[], MESSAGE, None), Ok(false));
+        assert_eq!(
+            verify("ECDSA", "SHA-384", &p256, &h(ES256), MESSAGE, None),
+            Ok(false)
+        );
+        assert_eq!(
+            verify("ECDSA", "SHA-256", &p384, &h(ES256), MESSAGE, None),
+            Ok(false)
+        );
+        assert_eq!(
+            verify("ECDSA", "SHA-256", &p256, &[0; 64], MESSAGE, None),
+            Ok(false)
+        );
+        assert_eq!(
+            verify("ECDSA", "SHA-256", &p256, &[], MESSAGE, None),
+            Ok(false)
+        );
     }
 
     #[test]
     fn verify_reports_unusable_input() {
         let spki = h(RSA_SPKI);
-        assert!(verify("RSA-OAEP", "SHA-256", &spki, &h(RS256), MESSAGE, None).unwrap_err().contains("RSA-OAEP"));
-        assert!(verify("RSASSA-PKCS1-v1_5", "MD5", &spki, &h(RS256), MESSAGE, None).unwrap_err().contains("MD5"));
-        assert!(verify("RSASSA-PKCS1-v1_5", "SHA-256", &h(P256_SPKI), &h(RS256), MESSAGE, None).is_err());
+        assert!(
+            verify("RSA-OAEP", "SHA-256", &spki, &h(RS256), MESSAGE, None)
+                .unwrap_err()
+                .contains("RSA-OAEP")
+        );
+        assert!(
+            verify("RSASSA-PKCS1-v1_5", "MD5", &spki, &h(RS256), MESSAGE, None)
+                .unwrap_err()
+                .contains("MD5")
+        );
+        assert!(
+            verify(
+                "RSASSA-PKCS1-v1_5",
+                "SHA-256",
+                &h(P256_SPKI),
+                &h(RS256),
+                MESSAGE,
+                None
+            )
+            .is_err()
+        );
         assert!(verify("ECDSA", "SHA-256", &spki, &h(ES256), MESSAGE, None).is_err());
         assert!(verify("ECDSA", "SHA-256", b"junk", &h(ES256), MESSAGE, None).is_err());
     }

@@ -63,7 +63,7 @@ pub fn base64_decode_strict(text: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|c| !matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' '))
         .collect();
-    if data.len() % 4 == 0 {
+    if data.len().is_multiple_of(4) {
         if data.ends_with(b"==") {
             data.truncate(data.len() - 2);
         } else if data.ends_with(b"=") {
@@ -86,11 +86,7 @@ pub fn base64_decode_strict(text: &str) -> Option<Vec<u8>> {
 /// Node's lenient decode (`Buffer.from(text, 'base64' | 'base64url')`):
 /// both alphabets, anything else skipped, the end at the first `=`.
 pub fn base64_decode_loose(text: &str) -> Vec<u8> {
-    pack(
-        text.bytes()
-            .take_while(|&c| c != b'=')
-            .filter_map(sextet),
-    )
+    pack(text.bytes().take_while(|&c| c != b'=').filter_map(sextet))
 }
 
 #[cfg(test)]

@@ -113,7 +113,12 @@ unsafe extern "C" fn track_rejection(
         // SAFETY: QuickJS passes live values of a live context; the
         // references taken here are released by `forget_rejection`,
         // `drop_rejections` or the report at the end of the call.
-        unsafe { list.push((qjs::JS_DupValue(ctx, promise), qjs::JS_DupValue(ctx, reason))) };
+        unsafe {
+            list.push((
+                qjs::JS_DupValue(ctx, promise),
+                qjs::JS_DupValue(ctx, reason),
+            ))
+        };
     }
 }
 

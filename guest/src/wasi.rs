@@ -13,6 +13,10 @@ pub const STDERR: u32 = 2;
 /// The descriptor `fetch` requests and responses travel over ("FETC").
 /// Keep in step with `FETCH_FD` in the host's `sandbox.rs`.
 pub const FETCH_FD: u32 = 0x4645_5443;
+/// The descriptor signature verifications travel over ("CRYP"), answered
+/// natively by the host. Keep in step with `CRYPTO_FD` in the host's
+/// `sandbox.rs`.
+pub const CRYPTO_FD: u32 = 0x4352_5950;
 
 #[repr(C)]
 struct IoVec {

@@ -396,19 +396,36 @@ fn run_with_a_fixture_and_a_configured_function() {
 
     // An unknown function name lists the configuration's functions.
     let output = authpipe(
-        &["run", "--config", config.to_str().unwrap(), "--function", "nope"],
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--function",
+            "nope",
+        ],
         Some("{}"),
     );
     assert!(!output.status.success());
-    assert!(stderr(&output).contains("its functions: greet"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("its functions: greet"),
+        "{}",
+        stderr(&output)
+    );
 
     // A filter that matches no case fails, saying so.
     let output = authpipe(&["test", "--config", config.to_str().unwrap(), "zzz"], None);
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("no test case matches \"zzz\""), "{stdout}");
-    let output = authpipe(&["test", "--config", config.to_str().unwrap(), "greet"], None);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    let output = authpipe(
+        &["test", "--config", config.to_str().unwrap(), "greet"],
+        None,
+    );
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
 }
 
 #[test]

@@ -57,18 +57,25 @@ fn digests_and_hmac_match_the_standard_vectors() {
           callback(null, user, context);
         }"#,
     );
-    assert_eq!(user["sha1"], json!("a9993e364706816aba3e25717850c26c9cd0d89d"));
+    assert_eq!(
+        user["sha1"],
+        json!("a9993e364706816aba3e25717850c26c9cd0d89d")
+    );
     assert_eq!(
         user["sha256"],
         json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     );
     assert_eq!(
         user["sha384"],
-        json!("cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7")
+        json!(
+            "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7"
+        )
     );
     assert_eq!(
         user["sha512"],
-        json!("ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f")
+        json!(
+            "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+        )
     );
     assert_eq!(user["md5"], json!("900150983cd24fb0d6963f7d28e17f72"));
     assert_eq!(user["nodeSha256"], user["sha256"]);
@@ -80,7 +87,9 @@ fn digests_and_hmac_match_the_standard_vectors() {
     assert_eq!(user["forged"], json!(false));
     assert_eq!(
         user["hmac512"],
-        json!("Fkt6e/z4GeLjlfvnO1bgo4e9ZCIugx/WECcM1+olBVSXWL91wFqZSm0DT2X48Ob9yuqxo01Ka0tjbgcKOLznNw==")
+        json!(
+            "Fkt6e/z4GeLjlfvnO1bgo4e9ZCIugx/WECcM1+olBVSXWL91wFqZSm0DT2X48Ob9yuqxo01Ka0tjbgcKOLznNw=="
+        )
     );
     assert_eq!(
         user["hmacCase1"],
@@ -144,10 +153,7 @@ fn rs256_and_es256_jwts_verify_against_a_fetched_jwk_set() {
     }
     let result = verify_token(tokens["rs256_tampered"].as_str().unwrap());
     assert_eq!(result.outcome, Outcome::Deny, "{result:#?}");
-    assert_eq!(
-        result.error.unwrap().message,
-        "invalid token signature"
-    );
+    assert_eq!(result.error.unwrap().message, "invalid token signature");
 }
 
 #[test]
@@ -287,7 +293,9 @@ fn urls_parse_as_the_whatwg_standard_says() {
     assert_eq!(user["idna"], json!("xn--bcher-kva.example"));
     assert_eq!(
         user["edited"],
-        json!("https://example.com:8443/path?redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1#top")
+        json!(
+            "https://example.com:8443/path?redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1#top"
+        )
     );
     assert_eq!(user["invalid"], json!(true));
     assert_eq!(user["canParse"], json!(true));
@@ -324,7 +332,10 @@ fn timers_really_wait_and_a_retry_with_back_off_works() {
     );
     assert_eq!(user["attempts"], json!(3));
     let waited = user["waited"].as_u64().unwrap();
-    assert!((60..1000).contains(&waited), "waited {waited} ms for 20 + 40 ms of back-off");
+    assert!(
+        (60..1000).contains(&waited),
+        "waited {waited} ms for 20 + 40 ms of back-off"
+    );
     assert!(user.get("cleared").is_none(), "{user}");
     assert_eq!(user["ticks"], json!(3));
     assert!(started.elapsed() >= Duration::from_millis(85));
@@ -448,9 +459,9 @@ fn console_formats_like_node_and_unhandled_rejections_are_warnings() {
     let warning = &logs[5];
     assert_eq!(warning.level, LogLevel::Warn);
     assert!(
-        warning
-            .message
-            .starts_with("Unhandled promise rejection: Error: nobody waits for me\n    at pipe (fn.js:9:"),
+        warning.message.starts_with(
+            "Unhandled promise rejection: Error: nobody waits for me\n    at pipe (fn.js:9:"
+        ),
         "{}",
         warning.message
     );
@@ -580,7 +591,11 @@ fn typescript_functions_compile_run_and_report_ts_positions() {
     assert_eq!(error.location, Some(at(3, 24)));
     assert!(error.stack.unwrap().contains("(fail.ts:3:24)"));
     let error = runtime()
-        .compile_as("enum", "enum.ts", "const a = 1;\nenum Role { Admin }\nfunction pipe() {}\n")
+        .compile_as(
+            "enum",
+            "enum.ts",
+            "const a = 1;\nenum Role { Admin }\nfunction pipe() {}\n",
+        )
         .expect_err("enums generate code");
     assert!(error.to_string().starts_with("enum.ts:2:"), "{error}");
 }

@@ -1401,6 +1401,13 @@ fn typescript_functions_through_the_management_api() {
     );
     assert_eq!(test.status, 200, "{}", test.body);
     let error = &test.json()["error"];
-    assert_eq!(error["location"], json!({"line": 2, "column": 34}), "{error}");
-    assert!(error["stack"].as_str().unwrap().contains("typed.ts:2:34"), "{error}");
+    assert_eq!(
+        error["location"],
+        json!({"line": 2, "column": 34}),
+        "{error}"
+    );
+    assert!(
+        error["stack"].as_str().unwrap().contains("typed.ts:2:34"),
+        "{error}"
+    );
 }

@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn points_at_the_column() {
         let mut error = FunctionError::new(ErrorKind::Exception, "boom");
-        error.location = Some(SourceLocation { line: 3, column: 10 });
+        error.location = Some(SourceLocation {
+            line: 3,
+            column: 10,
+        });
         let source = "function pipe() {\n  const a = 1;\n  return user.x;\n}\n";
         let frame = for_error("fn.js", source, &error).unwrap();
         assert_eq!(

@@ -2,9 +2,9 @@
 
 mod bench;
 mod fixture;
+mod frame;
 mod load;
 mod remote;
-mod frame;
 mod replay;
 mod run;
 mod templates;

@@ -133,7 +133,9 @@ fn load_target(runtime: &Runtime, target: &Target) -> Result<Result<Loaded, Exit
             let function = match runtime.compile_as(&found.name, &found.source_file, &found.source)
             {
                 Ok(function) => function,
-                Err(error) => return Ok(Err(load::report_compile_error(&found.source_path, error))),
+                Err(error) => {
+                    return Ok(Err(load::report_compile_error(&found.source_path, error)));
+                }
             };
             load::print_warnings(function.warnings());
             Ok(Ok(Loaded {
@@ -150,7 +152,9 @@ fn load_target(runtime: &Runtime, target: &Target) -> Result<Result<Loaded, Exit
         (None, Some(_), None) => bail!("--config needs --function NAME: which function to run"),
         (_, None, Some(_)) => bail!("--function needs --config FILE: the configuration it is in"),
         (None, None, None) => {
-            bail!("no function: give its file (.js, .ts or .wasm), or --config FILE --function NAME")
+            bail!(
+                "no function: give its file (.js, .ts or .wasm), or --config FILE --function NAME"
+            )
         }
     }
 }

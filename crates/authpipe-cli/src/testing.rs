@@ -84,7 +84,7 @@ fn run_all(runtime: &Runtime, config: &Config, filter: Option<&str>) -> Result<E
             let name = case_name(function, &file);
             let started = Instant::now();
             let problems = match &compiled {
-                Ok(compiled) => run_case(&config, function, compiled, &file),
+                Ok(compiled) => run_case(config, function, compiled, &file),
                 Err(error) => Err(vec![format!(
                     "{}: the function does not compile: {error}",
                     function.source_path.display()

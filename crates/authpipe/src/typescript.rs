@@ -34,7 +34,7 @@ pub(crate) fn is_typescript(file: &str) -> bool {
 
 /// The JavaScript of `source` (a script, as functions are), positions kept.
 pub(crate) fn strip_types(file: &str, source: &str) -> Result<String, StripError> {
-    let diagnostics = Arc::new(Mutex::new(Vec::new()));
+    let diagnostics: Diagnostics = Arc::new(Mutex::new(Vec::new()));
     let emitter = Collect(diagnostics.clone());
     let handler = Handler::with_emitter(false, false, Box::new(emitter));
     let map: Lrc<SourceMap> = Default::default();
@@ -85,8 +85,11 @@ pub(crate) fn strip_types(file: &str, source: &str) -> Result<String, StripError
     }
 }
 
+/// Diagnostics as collected: each message with the start of its primary span.
+type Diagnostics = Arc<Mutex<Vec<(String, Option<BytePos>)>>>;
+
 /// Keeps each diagnostic's message and the start of its primary span.
-struct Collect(Arc<Mutex<Vec<(String, Option<BytePos>)>>>);
+struct Collect(Diagnostics);
 
 impl Emitter for Collect {
     fn emit(&mut self, db: &mut DiagnosticBuilder<'_>) {
@@ -110,13 +113,19 @@ mod tests {
         assert!(!js.contains("interface"));
         assert!(js.contains("async function pipe(user"));
         let line = js.lines().nth(3).unwrap();
-        assert_eq!(line.find("missing"), source.lines().nth(3).unwrap().find("missing"));
+        assert_eq!(
+            line.find("missing"),
+            source.lines().nth(3).unwrap().find("missing")
+        );
     }
 
     #[test]
     fn syntax_errors_have_positions() {
         let error = strip_types("f.ts", "function pipe(user: ) {}\n").unwrap_err();
-        assert!(error.message.starts_with("TypeScript syntax error"), "{error:?}");
+        assert!(
+            error.message.starts_with("TypeScript syntax error"),
+            "{error:?}"
+        );
         assert_eq!(error.line, Some(1));
         assert!(error.column.is_some());
     }

@@ -281,7 +281,15 @@ where
             .await
             .map_err(compile_error)?
     } else {
-        compile(call, tenant, name, &settings, &source, &source_hash(&source)).await?
+        compile(
+            call,
+            tenant,
+            name,
+            &settings,
+            &source,
+            &source_hash(&source),
+        )
+        .await?
     };
     let deployment = deployment(call, tenant)?;
     let (limits, on_error) = super::registry::stage_settings(&settings)
