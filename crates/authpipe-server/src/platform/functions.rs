@@ -33,6 +33,17 @@ pub(super) fn default_settings() -> FunctionSettings {
     }
 }
 
+/// `language` when it is one functions may be written in (400 otherwise).
+pub(super) fn checked_language(language: &str) -> Result<String, ApiError> {
+    match language {
+        "javascript" | "typescript" => Ok(language.to_string()),
+        _ => Err(ApiError::bad_request(format!(
+            "language {language:?} is not one of javascript, typescript"
+        ))
+        .with("field", "language")),
+    }
+}
+
 /// The settings `body` asks for on top of `base` (a create starts from
 /// the defaults), checked against the limits' ranges (400) and the
 /// tenant's ceilings (422).
@@ -88,13 +99,7 @@ fn settings_from(
         settings.on_error = on_error.clone();
     }
     if let Some(language) = &body.language {
-        if language != "javascript" && language != "typescript" {
-            return Err(ApiError::bad_request(format!(
-                "language {language:?} is not one of javascript, typescript"
-            ))
-            .with("field", "language"));
-        }
-        settings.language = language.clone();
+        settings.language = checked_language(language)?;
     }
     settings.timeout_ms = body.timeout_ms.unwrap_or(settings.timeout_ms);
     settings.fuel = body.fuel.unwrap_or(settings.fuel);

@@ -1,7 +1,7 @@
 //! Invoking a tenant's pipelines and functions, and test runs.
 
 use super::api::{Call, body};
-use super::functions::{compile, compile_error, default_settings};
+use super::functions::{checked_language, compile, compile_error, default_settings};
 use super::history::{Execution, execution_id};
 use super::redact_result;
 use super::registry::TenantDeployment;
@@ -262,13 +262,7 @@ where
     };
     let mut settings = settings.unwrap_or_else(default_settings);
     if let Some(language) = &body.language {
-        if language != "javascript" && language != "typescript" {
-            return Err(ApiError::bad_request(format!(
-                "language {language:?} is not one of javascript, typescript"
-            ))
-            .with("field", "language"));
-        }
-        settings.language = language.clone();
+        settings.language = checked_language(language)?;
     }
     let function = if body.source.is_some() {
         // Unsaved source: compiled, not kept (one compile per tenant at a time).
