@@ -18,10 +18,15 @@ setup:
 build: setup
     cargo build --release --workspace
 
-# Run every test (unit, end-to-end through the real guest and CLI), then type-check the typings against the templates.
+# Run every test (unit, end-to-end through the real guest, CLI and a real browser for the console), then type-check the typings and check that console/dist matches its sources.
 test: build
     cargo test --release --workspace
     bash scripts/check-types.sh
+    bash scripts/console.sh check
+
+# Rebuild the web console (console/ → console/dist/, committed so `cargo build` needs no Node) with its pinned npm packages.
+console:
+    bash scripts/console.sh build
 
 # Serve store mode on 127.0.0.1:8080 (target/demo/authpipe.db) with the starter project deployed into tenant "demo"; prints the admin token, a tenant key and curl lines.
 run: build

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing authpipe needs on Debian, idempotently:
 # the wasm32-wasip1 Rust target, clang-19 + llvm-19 + wasi-libc (to build
-# QuickJS for WebAssembly), wasmtime-py (the stock-runtime test) and
-# Node.js with npm (the type check of types/authpipe.d.ts).
+# QuickJS for WebAssembly), wasmtime-py (the stock-runtime test),
+# Node.js with npm (the type check of types/authpipe.d.ts and the console's
+# build check) and Chromium with its WebDriver (the console's browser tests).
 set -euo pipefail
 
 missing=()
@@ -11,6 +12,8 @@ command -v llvm-ar-19 >/dev/null || missing+=(llvm-19)
 [ -f /usr/include/wasm32-wasi/stdio.h ] || missing+=(wasi-libc)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; else apt=""; fi

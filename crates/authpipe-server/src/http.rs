@@ -232,10 +232,13 @@ pub async fn handle<B>(
     request: Request<B>,
 ) -> HttpResponse
 where
-    B: Body<Data = Bytes>,
+    B: Body<Data = Bytes> + Unpin,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let request_id = state.request_id(&request);
+    let (parts, body) = request.into_parts();
+    let (body, body_read) = body::ReadToEnd::new(body);
+    let request = Request::from_parts(parts, body);
     let span = tracing::info_span!("request", id = %request_id, method = %request.method(), path = %request.uri().path());
     async {
         let started = Instant::now();
@@ -249,6 +252,13 @@ where
             .record_http_duration(started.elapsed().as_secs_f64());
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-request-id", value);
+        }
+        if !body_read.load(Ordering::Relaxed) {
+            // hyper closes the connection after answering without the body
+            // read; say so, or a client reusing it sees it drop.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         tracing::debug!(
             status = status.as_u16(),
@@ -284,6 +294,11 @@ where
             ["v1", "tenants", rest @ ..] => {
                 return crate::platform::api::route(state, platform, request, rest).await;
             }
+            ["v1", "whoami" | "templates", ..] => {
+                let rest = &segments[1..];
+                return crate::platform::api::route_shared(state, platform, request, rest).await;
+            }
+            ["console", ..] => return Ok(crate::console::serve(&request)),
             ["v1", ..] => {
                 return Err(ApiError::not_found(format!(
                     "no such endpoint: {path} (store mode serves functions under /v1/tenants/{{tenant}}/…)"

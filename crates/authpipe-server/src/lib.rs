@@ -13,12 +13,14 @@
 pub mod body;
 pub mod config;
 pub mod connection;
+pub mod console;
 pub mod deployment;
 pub mod error;
 pub mod http;
 pub mod invocation_log;
 pub mod metrics;
 pub mod platform;
+pub mod templates;
 
 use anyhow::{Context, Result};
 use authpipe::{Runtime, RuntimeConfig};

@@ -76,6 +76,7 @@ fn methods(rest: &[&str]) -> Option<&'static [Method]> {
         [_, "executions"] => GET,
         [_, "executions", _] => GET,
         [_, "audit"] => GET,
+        [_, "stats"] => GET,
         _ => return None,
     })
 }
@@ -88,6 +89,84 @@ fn need(rest: &[&str]) -> Need {
         ["pipelines", _] | ["functions", _, "invoke"] => Need::Invoke,
         _ => Need::Manage,
     }
+}
+
+/// The caller of `request`: 401 without a valid token.
+async fn authenticate<'a, B>(
+    state: &'a Arc<AppState>,
+    platform: &'a Platform,
+    request: &Request<B>,
+) -> Result<Call<'a>, ApiError> {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(http::bearer_token);
+    let principal = platform.auth.principal(&*platform.store, token).await?;
+    if let Principal::Key(key) = &principal
+        && platform.auth.should_note_use(key)
+    {
+        let (store, id) = (platform.store.clone(), key.id.clone());
+        tokio::spawn(async move {
+            let _ = store.note_key_use(&id, now_ms()).await;
+        });
+    }
+    Ok(Call {
+        state,
+        platform,
+        principal,
+    })
+}
+
+/// Answers `/v1/whoami` and `/v1/templates[/{name}]` (`rest` is the path
+/// after `/v1`): read-only, for any valid token.
+pub async fn route_shared<B>(
+    state: &Arc<AppState>,
+    platform: &Platform,
+    request: Request<B>,
+    rest: &[&str],
+) -> Result<HttpResponse, ApiError> {
+    let path = request.uri().path();
+    if !matches!(rest, ["whoami"] | ["templates"] | ["templates", _]) {
+        return Err(ApiError::not_found(format!("no such endpoint: {path}")));
+    }
+    if request.method() != Method::GET {
+        return Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{path} accepts GET"),
+        )
+        .with_header(header::ALLOW, "GET"));
+    }
+    let call = authenticate(state, platform, &request).await?;
+    match rest {
+        ["whoami"] => Ok(whoami(&call)),
+        ["templates"] => super::templates::list(),
+        [_, name] => super::templates::get(name),
+        _ => unreachable!("matched above"),
+    }
+}
+
+/// `GET /v1/whoami`.
+#[utoipa::path(
+    get,
+    path = "/v1/whoami",
+    tag = "tenants",
+    summary = "Who the token belongs to: the platform admin, or a tenant key with its tenant and role",
+    responses((status = 200, description = "`{\"principal\": \"admin\"}` or `{\"principal\": \"key\", \"tenant\", \"role\", \"key_id\", \"key_name\"}`"), (status = 401, description = "Missing or wrong token", body = super::openapi::ErrorBody)),
+    security(("bearer" = []))
+)]
+fn whoami(call: &Call<'_>) -> HttpResponse {
+    let body = match &call.principal {
+        Principal::Admin => json!({"principal": "admin"}),
+        Principal::Key(key) => json!({
+            "principal": "key",
+            "tenant": key.tenant,
+            "role": key.role.as_str(),
+            "key_id": key.id,
+            "key_name": key.name,
+        }),
+    };
+    reply(StatusCode::OK, &body)
 }
 
 /// Answers a request under `/v1/tenants` (`rest` is the path after it).
@@ -113,25 +192,7 @@ where
         )
         .with_header(header::ALLOW, allow_header(allowed)));
     }
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(http::bearer_token);
-    let principal = platform.auth.principal(&*platform.store, token).await?;
-    let call = Call {
-        state,
-        platform,
-        principal,
-    };
-    if let Principal::Key(key) = &call.principal
-        && platform.auth.should_note_use(key)
-    {
-        let (store, id) = (platform.store.clone(), key.id.clone());
-        tokio::spawn(async move {
-            let _ = store.note_key_use(&id, now_ms()).await;
-        });
-    }
+    let call = authenticate(state, platform, &request).await?;
     let Some((tenant, rest)) = rest.split_first() else {
         if call.principal != Principal::Admin {
             return Err(ApiError::forbidden(
@@ -187,6 +248,7 @@ where
         (["executions"], _) => list_executions(&call, &tenant, &request).await,
         (["executions", id], _) => get_execution(&call, &tenant, id).await,
         (["audit"], _) => audit_log(&call, &tenant, &request).await,
+        (["stats"], _) => super::stats::stats(&call, &tenant, &request).await,
         _ => Err(ApiError::not_found(format!("no such endpoint: {path}"))),
     }
 }

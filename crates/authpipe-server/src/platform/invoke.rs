@@ -11,7 +11,7 @@ use crate::deployment::source_hash;
 use crate::error::ApiError;
 use crate::http::{self, CancelWatch};
 use crate::invocation_log::{Invoked, log_invocation};
-use authpipe::{InvocationResult, Outcome, Stage};
+use authpipe::{InvocationResult, Outcome, Pipeline, Stage};
 use authpipe_store::{Store, now_ms};
 use bytes::Bytes;
 use hyper::Request;
@@ -296,9 +296,59 @@ where
         version,
         ..Stage::new(function)
     };
+    let pipeline = match &body.trigger {
+        Some(trigger) => {
+            let trigger = Trigger::parse(trigger).ok_or_else(|| {
+                ApiError::bad_request(format!("unknown trigger {trigger:?}"))
+                    .with("field", "trigger")
+            })?;
+            let own_order = record.as_ref().map_or(i64::MAX, |r| r.run_order);
+            Some(pipeline_with(
+                &deployment,
+                trigger,
+                name,
+                own_order,
+                stage.clone(),
+            ))
+        }
+        None => None,
+    };
     let hold = admit(call, tenant)?;
     let cancel = call.state.request_cancel();
-    let mut result = stage.run_with(input, cancel, hold).await;
+    let mut result = match pipeline {
+        Some(pipeline) => pipeline.run_with(input, cancel, hold).await,
+        None => stage.run_with(input, cancel, hold).await,
+    };
     redact_result(&mut result, &deployment.secrets);
     answer(&result, &execution_id(now_ms()))
+}
+
+/// `trigger`'s pipeline as `deployment` runs it (enabled, not async, in run
+/// order), with `stage` in place of the function `name` at `order` — also
+/// when that function is disabled, async, new or bound to other triggers:
+/// a test run asks for it.
+fn pipeline_with(
+    deployment: &TenantDeployment,
+    trigger: Trigger,
+    name: &str,
+    order: i64,
+    stage: Stage,
+) -> Pipeline {
+    let mut members: Vec<(i64, &str, Stage)> = deployment
+        .functions
+        .values()
+        .filter(|f| {
+            f.record.name != name
+                && f.settings.enabled
+                && !f.settings.is_async
+                && f.settings
+                    .triggers
+                    .iter()
+                    .any(|t| Trigger::parse(t) == Some(trigger))
+        })
+        .map(|f| (f.record.run_order, f.record.name.as_str(), f.stage.clone()))
+        .collect();
+    members.push((order, name, stage));
+    members.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    Pipeline::new(members.into_iter().map(|(_, _, stage)| stage).collect())
 }

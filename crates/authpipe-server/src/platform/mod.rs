@@ -6,7 +6,8 @@
 //! * [`admission`]: per-tenant concurrency and rate quotas (429).
 //! * [`history`]: execution records, written in batches off the request
 //!   path.
-//! * [`api`]: the management and invocation endpoints.
+//! * [`api`]: the management and invocation endpoints (with `stats` and
+//!   `templates`).
 
 pub mod admission;
 pub mod api;
@@ -16,6 +17,8 @@ pub mod history;
 mod invoke;
 pub mod openapi;
 pub mod registry;
+mod stats;
+mod templates;
 pub mod time;
 mod views;
 

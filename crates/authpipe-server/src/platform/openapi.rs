@@ -1,7 +1,7 @@
 //! `GET /v1/openapi.json`: the OpenAPI 3.1 description of store mode's API,
 //! generated from the handlers' annotations and the request types.
 
-use super::{api, functions, invoke, views};
+use super::{api, functions, invoke, stats, templates, views};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -72,7 +72,8 @@ impl Modify for BearerAuth {
         functions::trigger_order, functions::set_trigger_order,
         api::list_env, api::set_env, api::delete_env, api::get_fetch, api::set_fetch,
         invoke::pipeline, invoke::function, invoke::test,
-        api::list_executions, api::get_execution, api::audit_log,
+        api::list_executions, api::get_execution, api::audit_log, stats::stats,
+        api::whoami, templates::list, templates::get,
     ),
     components(schemas(
         ErrorBody, ErrorDetail, authpipe_store::Quotas, views::NewTenant, views::TenantChange,

@@ -269,6 +269,9 @@ pub struct TestBody {
     pub source: Option<String>,
     /// The language of `source` (default: the function's, else javascript).
     pub language: Option<String>,
+    /// Run this trigger's whole pipeline (the deployed versions of the
+    /// other functions, in run order) with this function in its place.
+    pub trigger: Option<String>,
 }
 
 /// The body of an invocation: `{"user": {…}, "context": {…}}` (for the

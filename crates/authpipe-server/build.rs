@@ -1,13 +1,17 @@
-//! Bundles `templates/` into the binary, so `authpipe new` works anywhere.
+//! Bundles `templates/` and the built web console (`console/dist/`) into the
+//! binary, so `authpipe new` and `/console/` work anywhere.
 //!
 //! Every directory of `templates/` holding a `template.toml` becomes one
-//! entry of `TEMPLATES` (in `$OUT_DIR/templates.rs`) with all of its files.
+//! entry of `TEMPLATES` (in `$OUT_DIR/templates.rs`) with all of its files;
+//! every file of `console/dist/` one entry of `CONSOLE_FILES` (in
+//! `$OUT_DIR/console.rs`).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    bundle_console(&manifest.join("../../console/dist"));
     let root = manifest.join("../../templates");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
@@ -44,6 +48,27 @@ fn main() {
     out.push_str("];\n");
     let target =
         PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("templates.rs");
+    std::fs::write(&target, out)
+        .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
+}
+
+/// `CONSOLE_FILES`: `(path under dist/, bytes)` of the built console.
+fn bundle_console(dist: &Path) {
+    println!("cargo:rerun-if-changed={}", dist.display());
+    let mut files = Vec::new();
+    if dist.is_dir() {
+        collect_files(dist, dist, &mut files);
+    }
+    files.sort();
+    let mut out = String::from("/// The built console from `console/dist/`.\n");
+    out.push_str("pub static CONSOLE_FILES: &[(&str, &[u8])] = &[\n");
+    for (relative, absolute) in files {
+        println!("cargo:rerun-if-changed={absolute}");
+        writeln!(out, "    ({relative:?}, include_bytes!({absolute:?})),").unwrap();
+    }
+    out.push_str("];\n");
+    let target =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("console.rs");
     std::fs::write(&target, out)
         .unwrap_or_else(|e| panic!("cannot write {}: {e}", target.display()));
 }
