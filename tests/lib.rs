@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests: one runtime per test binary,
 //! fixtures compiled through the real guest, and the real `authpipe` binary.
 
+pub mod webdriver;
+
 use authpipe::{Environ, Function, InvocationResult, Limits, Runtime, Stage};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};

@@ -5,11 +5,26 @@ import {
   highlightActiveLine, rectangularSelection, crosshairCursor, dropCursor,
 } from '@codemirror/view';
 import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
-import { bracketMatching, indentOnInput, foldGutter, foldKeymap, syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language';
+import { bracketMatching, indentOnInput, foldGutter, foldKeymap, syntaxHighlighting, HighlightStyle } from '@codemirror/language';
+import { tags as t } from '@lezer/highlight';
 import { closeBrackets, closeBracketsKeymap, autocompletion, completionKeymap } from '@codemirror/autocomplete';
 import { lintGutter, lintKeymap } from '@codemirror/lint';
 import { searchKeymap, highlightSelectionMatches } from '@codemirror/search';
 import { javascript } from '@codemirror/lang-javascript';
+
+// Colours come from CSS variables so the light and dark themes both work.
+const highlight = HighlightStyle.define([
+  { tag: [t.keyword, t.controlKeyword, t.moduleKeyword, t.operatorKeyword, t.definitionKeyword], color: 'var(--hl-keyword)' },
+  { tag: [t.string, t.special(t.string), t.regexp], color: 'var(--hl-string)' },
+  { tag: [t.number, t.bool, t.null, t.atom], color: 'var(--hl-number)' },
+  { tag: [t.comment, t.lineComment, t.blockComment], color: 'var(--hl-comment)', fontStyle: 'italic' },
+  { tag: [t.function(t.variableName), t.function(t.propertyName)], color: 'var(--hl-function)' },
+  { tag: [t.definition(t.variableName), t.definition(t.propertyName)], color: 'var(--hl-def)' },
+  { tag: [t.typeName, t.className, t.namespace], color: 'var(--hl-type)' },
+  { tag: t.propertyName, color: 'var(--hl-prop)' },
+  { tag: t.invalid, color: 'var(--err)' },
+]);
+const highlighting = syntaxHighlighting(highlight);
 
 export function langExt(language: string): Extension {
   return javascript({ typescript: language === 'typescript' });
@@ -37,7 +52,7 @@ export function baseExtensions(): Extension[] {
     dropCursor(),
     EditorState.allowMultipleSelections.of(true),
     indentOnInput(),
-    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    highlighting,
     bracketMatching(),
     closeBrackets(),
     autocompletion({ activateOnTyping: true }),
@@ -53,7 +68,7 @@ export function baseExtensions(): Extension[] {
 
 export function readOnlyExtensions(language: string): Extension[] {
   return [
-    lineNumbers(), highlightSpecialChars(), syntaxHighlighting(defaultHighlightStyle, { fallback: true }), bracketMatching(),
+    lineNumbers(), highlightSpecialChars(), highlighting, bracketMatching(),
     EditorState.readOnly.of(true), EditorView.editable.of(false), langExt(language), theme,
   ];
 }

@@ -17,7 +17,7 @@ function members(type: string): DtsItem[] {
 function resolveChain(chain: string[]): string | undefined {
   let type: string | undefined = data.roots[chain[0]];
   for (let i = 1; type && i < chain.length; i++) {
-    const m = members(type).find((x) => x.label === chain[i]);
+    const m: DtsItem | undefined = members(type).find((x) => x.label === chain[i]);
     type = m?.ref;
   }
   return type;

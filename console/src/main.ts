@@ -86,26 +86,8 @@ function signOut(message: string): void {
 
 interface WhoAmI { principal: 'admin' | 'key'; tenant?: string; role?: string; key_id?: string; key_name?: string }
 
-async function resolveSession(token: string, tenantHint?: string): Promise<Session> {
-  let who: WhoAmI | null = null;
-  try {
-    who = await api<WhoAmI>('GET', '/v1/whoami', { token, noAuthRedirect: true });
-  } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 404) throw e;
-  }
-  if (!who) {
-    // Older servers without /v1/whoami: a token that can list tenants is the admin's.
-    try {
-      await api('GET', '/v1/tenants', { token, noAuthRedirect: true });
-      who = { principal: 'admin' };
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 401) throw e;
-      const t = tenantHint || getTenant();
-      if (!t) throw new ApiError(0, 'This server has no /v1/whoami: enter the key\'s tenant id too.', { field: 'tenant' }, null);
-      await api('GET', `/v1/tenants/${encodeURIComponent(t)}/functions`, { token, noAuthRedirect: true });
-      who = { principal: 'key', tenant: t, role: 'manage' };
-    }
-  }
+async function resolveSession(token: string): Promise<Session> {
+  const who = await api<WhoAmI>('GET', '/v1/whoami', { token, noAuthRedirect: true });
   if (who.principal === 'admin') return { token, principal: 'admin', tenant: getTenant() };
   if (who.role === 'invoke') throw new ApiError(403, 'This key can only invoke pipelines; sign in with a manage key or the admin token.', {}, null);
   return { token, principal: 'key', tenant: who.tenant || null, keyName: who.key_name };
@@ -114,15 +96,13 @@ async function resolveSession(token: string, tenantHint?: string): Promise<Sessi
 function signinPage(): void {
   setPage('Sign in');
   const tokenInput = h('input', { id: 'signin-token', name: 'token', type: 'password', required: true, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'signin-error' });
-  const tenantInput = h('input', { id: 'signin-tenant', name: 'tenant', type: 'text', autocomplete: 'off', pattern: '[a-z0-9][a-z0-9\\-]{0,62}' });
-  const tenantRow = h('div', { class: 'field', hidden: true }, h('label', { for: 'signin-tenant' }, 'Tenant id'), tenantInput);
   const err = h('p', { id: 'signin-error', role: 'alert', class: 'status error' }, signinMessage);
   const submit = h('button', { id: 'signin-submit', type: 'submit', class: 'primary' }, 'Sign in');
   const form = h('form', { id: 'signin', class: 'card signin', novalidate: true },
     h('h1', null, 'Sign in'),
     h('p', { class: 'muted' }, 'Use a tenant API key with the manage role, or the admin token. The token stays in this browser tab only.'),
     h('div', { class: 'field' }, h('label', { for: 'signin-token' }, 'API token'), tokenInput),
-    tenantRow, err, submit);
+    err, submit);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const token = tokenInput.value.trim();
@@ -130,7 +110,7 @@ function signinPage(): void {
     submit.disabled = true;
     err.textContent = '';
     try {
-      const s = await resolveSession(token, tenantInput.value.trim() || undefined);
+      const s = await resolveSession(token);
       if (s.principal === 'key' && s.tenant) setTenant(s.tenant);
       setToken(token);
       session = s;
@@ -141,8 +121,7 @@ function signinPage(): void {
     } catch (ex) {
       if (ex instanceof ApiError && ex.status === 401) err.textContent = 'That token was not accepted.' + (ex.message ? ` (${ex.message})` : '');
       else err.textContent = errMessage(ex);
-      if (ex instanceof ApiError && ex.field === 'tenant') { tenantRow.hidden = false; tenantInput.focus(); }
-      else tokenInput.focus();
+      tokenInput.focus();
     } finally {
       submit.disabled = false;
     }

@@ -2,6 +2,8 @@
 
 mod authing;
 mod cli;
+mod console;
+mod console_api;
 mod contract;
 mod fetch;
 mod function_api;

@@ -64,6 +64,8 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
 
   // ------------------------------------------------------------- editor
   const langC = new Compartment();
+  // One source object: the autocompletion plugin tracks sources by identity.
+  const completionData = [{ autocomplete: authpipeCompletions(() => envKeys) }];
   const editorHost = h('div', { id: 'editor', class: 'editor-host' });
   const view = new EditorView({
     parent: editorHost,
@@ -72,7 +74,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
       extensions: [
         baseExtensions(),
         langC.of(langExt(settings.language)),
-        EditorState.languageData.of(() => [{ autocomplete: authpipeCompletions(() => envKeys) }]),
+        EditorState.languageData.of(() => completionData),
         EditorView.updateListener.of((u) => { if (u.docChanged) updateDirty(); }),
         EditorView.contentAttributes.of({ 'aria-label': 'Function source' }),
       ],
@@ -304,7 +306,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
   const jsonPos = (text: string, msg: string): string => {
     let m = /line (\d+) column (\d+)/.exec(msg);
     if (m) return `line ${m[1]}, column ${m[2]}`;
-    m = /position (\d+)/.exec(msg);
+    m = /position (\d+)/.exec(msg) || (/end of (JSON )?(input|data)/i.test(msg) ? ['', String(text.length)] as unknown as RegExpExecArray : null);
     if (m) {
       const p = Number(m[1]);
       const before = text.slice(0, p).split('\n');
@@ -354,6 +356,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
       const res = await api<RunResult>('POST', tpath(t, `/functions/${enc(fname)}/test`), { body });
       const ms = Math.round(performance.now() - t0);
       view.dispatch(setDiagnostics(view.state, []));
+      if (status.dataset.errorLine) { delete status.dataset.errorLine; say(status, '', 'info'); }
       renderResult(res, input, ms, fname, source, pipeline);
     } catch (e) {
       const ms = Math.round(performance.now() - t0);

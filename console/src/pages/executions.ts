@@ -185,9 +185,9 @@ export async function executionDetailPage(root: HTMLElement, ctx: PageCtx, id: s
     h('dt', null, 'Duration'), h('dd', null, fmtUs(x.duration_us)),
     x.error ? [h('dt', null, 'Error'), h('dd', { class: 'error-message' }, `${x.error.kind}: ${x.error.message}`, x.error.function ? ` (in ${x.error.function})` : '')] : null);
   const stageEls = stages.map((s, i) => stageCard(s, i));
-  detail.append(summary,
-    stages.length ? h('section', { class: 'card' }, h('h2', null, 'Stages'), stagesChart(stages, 'execution-stages-chart')) : null,
-    ...stageEls.map((e) => e.el));
+  detail.append(summary);
+  if (stages.length) detail.append(h('section', { class: 'card' }, h('h2', null, 'Stages'), stagesChart(stages, 'execution-stages-chart')));
+  detail.append(...stageEls.map((e) => e.el));
   await Promise.all(stageEls.map((e) => e.frame()));
   setReady();
 

@@ -44,7 +44,7 @@ export async function pipelinePage(root: HTMLElement, ctx: PageCtx): Promise<voi
   };
 
   const render = () => {
-    replace(sections, TRIGGERS.map((tr) => renderSection(tr)), statsNote ? h('p', { class: 'muted small' }, statsNote) : null);
+    replace(sections, TRIGGERS.map((tr) => renderSection(tr)), statsNote ? h('p', { class: 'muted small stats-note' }, statsNote) : null);
   };
 
   const renderSection = (tr: string): HTMLElement => {
@@ -149,6 +149,8 @@ export async function pipelinePage(root: HTMLElement, ctx: PageCtx): Promise<voi
       const v = await api<TriggerView>('PUT', tpath(t, `/triggers/${enc(tr)}`), { body: { order } });
       views.set(tr, { trigger: tr, functions: v.functions || [] });
       rerenderSection(tr);
+      // The order is part of each function's etag: refresh them.
+      await loadFns().catch(() => undefined);
       const pos = (v.functions || []).findIndex((x) => x.name === moved);
       say(status, `Saved: ${moved} is now ${pos + 1} of ${(v.functions || []).length} in ${tr}.`, 'ok');
     } catch (e) {
