@@ -45,6 +45,7 @@ fi
 cat <<EOT
 
 authpipe store mode on $url (database $data/authpipe.db)
+  web console:           $url/console/   (sign in with the tenant key or the admin token)
   admin token:           $AUTHPIPE_ADMIN_TOKEN
   demo tenant key:       $key   (role manage)
 

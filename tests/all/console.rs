@@ -560,7 +560,7 @@ fn a_tenant_manages_edits_tests_and_watches_its_pipeline_in_the_browser() -> Res
 
     // ---- a phone-sized screen
     browser.set_window_size(390, 844)?;
-    browser.find("#nav-pipeline")?.click()?;
+    browser.goto(&format!("{console}#/pipeline"))?;
     browser.wait_for("li.function-row[data-function=\"allowlist\"]")?;
     ready(&browser)?;
     ensure!(

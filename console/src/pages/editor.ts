@@ -151,7 +151,9 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
     if (diag.from === diag.to) diag.to = Math.min(doc.length, diag.from + 1);
     view.dispatch(setDiagnostics(view.state, [diag]));
     status.dataset.errorLine = String(line);
-    replace(status, h('span', { class: 'error' }, `${where}: compile error at line ${line}, column ${col}: ${e.message}`), ' ',
+    // The server's message repeats "compile error: FILE:LINE:COL:"; keep what follows.
+    const detail = e.message.replace(/^compile error:\s*(\S+?:\d+:\d+:\s*)?/, '');
+    replace(status, h('span', { class: 'error' }, `${where}: compile error at line ${line}, column ${col}: ${detail}`), ' ',
       h('button', { type: 'button', class: 'link jump-to-error', onclick: () => jumpTo(line, col) }, `Go to line ${line}`));
     status.className = 'status error';
   };
