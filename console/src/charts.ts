@@ -41,7 +41,8 @@ export function statsChart(fn: FnStats | null, bucketS: number, id?: string): SV
     svg.append(s('text', { x: W / 2, y: H / 2, 'text-anchor': 'middle', class: 'label muted' }, 'No executions in this window.'));
     return svg;
   }
-  const maxN = Math.max(1, ...buckets.map((b) => b.invocations));
+  // A multiple of 4, so the four grid lines fall on whole counts.
+  const maxN = Math.ceil(Math.max(1, ...buckets.map((b) => b.invocations)) / 4) * 4;
   const maxL = Math.max(1, ...buckets.map((b) => Math.max(b.p50_us || 0, b.p99_us || 0)));
   const bw = pw / buckets.length;
   const yN = (n: number) => T + ph - (n / maxN) * ph;

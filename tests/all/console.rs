@@ -327,6 +327,22 @@ fn a_tenant_manages_edits_tests_and_watches_its_pipeline_in_the_browser() -> Res
     );
     ensure!(unchanged["version"] == 1, "nothing was saved: {unchanged}");
     shot(&browser, "04-editor-compile-error")?;
+    // Leaving with unsaved changes asks first; cancelling keeps the text.
+    browser.find("#nav-pipeline")?.click()?;
+    browser.wait_for("dialog#confirm[open]")?;
+    browser.find("#confirm-cancel")?.click()?;
+    browser.wait_gone("dialog#confirm[open]")?;
+    ensure!(
+        browser.url()?.ends_with("#/functions/allowlist"),
+        "{}",
+        browser.url()?
+    );
+    ensure!(
+        editor_lines(&browser)?
+            .iter()
+            .any(|l| l.trim() == "let x = ;"),
+        "cancelling keeps the unsaved text"
+    );
     // Fix it: replace the bad line with a comment, save a second version.
     browser.execute(
         "document.querySelector('#editor .cm-content').focus()",

@@ -246,6 +246,59 @@ pub fn check_input(body: &[u8]) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A request body that notes when it has been read to its end.
+///
+/// hyper closes a connection whose request body was not read when the
+/// response went out, but without saying so; a client that reuses the
+/// connection then sees it drop. [`handle`](crate::http::handle) uses this
+/// to answer such requests (a 401 or 404 to a POST, say) with
+/// `Connection: close`, so clients open a new connection instead.
+pub struct ReadToEnd<B> {
+    inner: B,
+    finished: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<B: Body> ReadToEnd<B> {
+    /// `inner`, and a flag that becomes true once it is read to its end
+    /// (true at once for an empty body).
+    pub fn new(inner: B) -> (Self, Arc<std::sync::atomic::AtomicBool>) {
+        let finished = Arc::new(std::sync::atomic::AtomicBool::new(inner.is_end_stream()));
+        (
+            Self {
+                inner,
+                finished: finished.clone(),
+            },
+            finished,
+        )
+    }
+}
+
+impl<B: Body + Unpin> Body for ReadToEnd<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<B::Data>, B::Error>>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut this.inner).poll_frame(cx);
+        if matches!(polled, std::task::Poll::Ready(None)) || this.inner.is_end_stream() {
+            this.finished
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,58 +354,5 @@ mod tests {
             read(r#"{"user":{}}"#, &limits).await,
             Err(StatusCode::BAD_REQUEST)
         );
-    }
-}
-
-/// A request body that notes when it has been read to its end.
-///
-/// hyper closes a connection whose request body was not read when the
-/// response went out, but without saying so; a client that reuses the
-/// connection then sees it drop. [`handle`](crate::http::handle) uses this
-/// to answer such requests (a 401 or 404 to a POST, say) with
-/// `Connection: close`, so clients open a new connection instead.
-pub struct ReadToEnd<B> {
-    inner: B,
-    finished: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl<B: Body> ReadToEnd<B> {
-    /// `inner`, and a flag that becomes true once it is read to its end
-    /// (true at once for an empty body).
-    pub fn new(inner: B) -> (Self, Arc<std::sync::atomic::AtomicBool>) {
-        let finished = Arc::new(std::sync::atomic::AtomicBool::new(inner.is_end_stream()));
-        (
-            Self {
-                inner,
-                finished: finished.clone(),
-            },
-            finished,
-        )
-    }
-}
-
-impl<B: Body + Unpin> Body for ReadToEnd<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<B::Data>, B::Error>>> {
-        let this = self.get_mut();
-        let polled = std::pin::Pin::new(&mut this.inner).poll_frame(cx);
-        if matches!(polled, std::task::Poll::Ready(None)) || this.inner.is_end_stream() {
-            this.finished
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.inner.size_hint()
     }
 }
