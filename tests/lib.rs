@@ -352,6 +352,30 @@ impl Server {
         answer(self.agent.run(request))
     }
 
+    /// `method` `path` with bearer `token` and JSON `body`: the status and
+    /// the answer's JSON (`null` when it is not JSON), and the whole answer.
+    pub fn call_json(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value, Answer) {
+        let auth = format!("Bearer {token}");
+        let body = body.map(|b| b.to_string());
+        let answer = self.request(
+            method,
+            path,
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            body.as_deref(),
+        );
+        let value = serde_json::from_str(&answer.body).unwrap_or(serde_json::Value::Null);
+        (answer.status, value, answer)
+    }
+
     /// GET `path`.
     pub fn get(&self, path: &str, token: Option<&str>) -> Answer {
         let mut request = self.agent.get(format!("{}{path}", self.base));

@@ -67,7 +67,9 @@ export async function api<T = unknown>(method: string, path: string, opts: Reque
     const body = err && typeof err === 'object' ? err : {};
     let message = typeof body.message === 'string' ? body.message : `${res.status} ${res.statusText || 'error'}`;
     const retry = res.headers.get('Retry-After');
-    if ((res.status === 429 || res.status === 503) && retry) message += ` (retry after ${retry} s)`;
+    if (res.status === 429 || res.status === 503) {
+      message += retry ? ` (retry after ${retry.trim()}${/^\d+$/.test(retry.trim()) ? ' s' : ''})` : ' (try again shortly)';
+    }
     const e = new ApiError(res.status, message, body, retry);
     if (res.status === 401 && !opts.noAuthRedirect) {
       setToken(null);

@@ -247,10 +247,6 @@ window.addEventListener('hashchange', async () => {
   route();
 });
 
-window.addEventListener('beforeunload', (e) => {
-  if (navGuard.dirty()) { e.preventDefault(); e.returnValue = ''; }
-});
-
 onUnauthorized((msg) => { navGuard.dirty = () => false; signOut(msg); });
 
 async function start(): Promise<void> {

@@ -83,7 +83,8 @@ export function nameDialog(title: string, initial: string): Promise<string | nul
     nameError.textContent = '';
     nameInput.removeAttribute('aria-invalid');
     nameDlg.returnValue = '';
-    nameDlg.addEventListener('close', () => resolve(nameDlg.returnValue === 'ok' ? nameInput.value.trim() : null), { once: true });
+    const prev = document.activeElement as HTMLElement | null;
+    nameDlg.addEventListener('close', () => { resolve(nameDlg.returnValue === 'ok' ? nameInput.value.trim() : null); prev?.focus?.(); }, { once: true });
     nameDlg.showModal();
     nameInput.focus();
     nameInput.select();

@@ -23,6 +23,15 @@ fn shot(browser: &Browser, name: &str) -> Result<()> {
     browser.screenshot(screenshots().join(format!("{name}.png")))
 }
 
+/// A screenshot with `css` scrolled into view.
+fn shot_of(browser: &Browser, css: &str, name: &str) -> Result<()> {
+    browser.execute(
+        "document.querySelector(arguments[0]).scrollIntoView({block: 'start'})",
+        vec![json!(css)],
+    )?;
+    shot(browser, name)
+}
+
 fn api(
     server: &Server,
     method: &str,
@@ -30,20 +39,9 @@ fn api(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value, Option<String>) {
-    let auth = format!("Bearer {token}");
-    let body = body.map(|b| b.to_string());
-    let answer = server.request(
-        method,
-        path,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        body.as_deref(),
-    );
-    let value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
+    let (status, value, answer) = server.call_json(method, path, token, body);
     let execution = answer.header("x-authpipe-execution-id").map(str::to_string);
-    (answer.status, value, execution)
+    (status, value, execution)
 }
 
 fn store(label: &str) -> Server {
@@ -156,6 +154,8 @@ fn a_tenant_manages_edits_tests_and_watches_its_pipeline_in_the_browser() -> Res
     ensure!(status == 201, "{body}");
     let console = format!("{}/console/", server.base);
     let browser = Browser::start()?;
+    // The whole suite runs beside this test: be patient with a busy machine.
+    browser.set_timeout(std::time::Duration::from_secs(20));
     let mut figures = serde_json::Map::new();
 
     // ---- first load: what it costs
@@ -381,7 +381,7 @@ fn a_tenant_manages_edits_tests_and_watches_its_pipeline_in_the_browser() -> Res
         "test_run_roundtrip_ms".into(),
         json!(roundtrip.parse::<f64>().ok()),
     );
-    shot(&browser, "05-test-run-allow")?;
+    shot_of(&browser, "#test-result", "05-test-run-allow")?;
     let (_, template, _) = api(
         &server,
         "GET",
@@ -413,7 +413,7 @@ fn a_tenant_manages_edits_tests_and_watches_its_pipeline_in_the_browser() -> Res
             .text()?
             .contains("Access denied")
     );
-    shot(&browser, "06-test-run-deny")?;
+    shot_of(&browser, "#test-result", "06-test-run-deny")?;
     browser.find("button#run-pipeline")?.click()?;
     browser.wait_until("the pipeline run", || {
         let result = browser.find("#test-result")?;
@@ -432,7 +432,7 @@ fn a_tenant_manages_edits_tests_and_watches_its_pipeline_in_the_browser() -> Res
     browser.wait_until("the diff shows the change", || {
         Ok(browser.find("#diff-view")?.text()?.contains("// reviewed"))
     })?;
-    shot(&browser, "07-versions-diff")?;
+    shot_of(&browser, "#diff-view", "07-versions-diff")?;
     browser
         .find("#versions-list tr[data-version=\"1\"] button.deploy-version")?
         .click()?;
@@ -528,7 +528,6 @@ fn a_tenant_manages_edits_tests_and_watches_its_pipeline_in_the_browser() -> Res
         &invoke,
         Some(json!({"user": {"email": "eve@evil.test"}, "context": {}})),
     );
-    browser.set_timeout(std::time::Duration::from_secs(15));
     browser.wait_for(&format!(
         "tr[data-execution=\"{}\"]",
         live.context("live id")?
@@ -646,6 +645,7 @@ fn the_admin_picks_and_creates_tenants_in_the_browser() -> Result<()> {
     let server = store("console-admin");
     tenant_key(&server, "acme", "manage");
     let browser = Browser::start()?;
+    browser.set_timeout(std::time::Duration::from_secs(20));
     browser.goto(&format!("{}/console/", server.base))?;
     sign_in(&browser, ADMIN)?;
     browser.wait_for("#tenant-list button[data-tenant=\"acme\"]")?;

@@ -22,19 +22,8 @@ fn call(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let auth = format!("Bearer {token}");
-    let body = body.map(|b| b.to_string());
-    let answer = server.request(
-        method,
-        path,
-        &[
-            ("authorization", &auth),
-            ("content-type", "application/json"),
-        ],
-        body.as_deref(),
-    );
-    let value = serde_json::from_str(&answer.body).unwrap_or(Value::Null);
-    (answer.status, value)
+    let (status, value, _) = server.call_json(method, path, token, body);
+    (status, value)
 }
 
 /// Tenant `acme` with a manage and an invoke key.

@@ -123,7 +123,11 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
   const isDirty = () => isNew || view.state.doc.toString() !== savedSource || JSON.stringify(readSettings()) !== savedSettings;
   function updateDirty(): void { dirtyEl.hidden = !isDirty(); }
   navGuard.dirty = isDirty;
-  ctx.onLeave(() => { navGuard.dirty = () => false; });
+  // Only while this editor is open: a beforeunload listener elsewhere would
+  // keep other pages out of the back/forward cache.
+  const onBeforeUnload = (e: BeforeUnloadEvent) => { if (navGuard.dirty()) { e.preventDefault(); e.returnValue = ''; } };
+  window.addEventListener('beforeunload', onBeforeUnload);
+  ctx.onLeave(() => { navGuard.dirty = () => false; window.removeEventListener('beforeunload', onBeforeUnload); });
 
   const status = h('div', { id: 'editor-status', class: 'status', role: 'status', 'aria-live': 'polite' });
   const conflict = h('div', { class: 'conflict', hidden: true });
@@ -205,7 +209,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
         return;
       }
       say(status, changed ? `Saved version ${res.version}${res.deployed_version === res.version ? ' (deployed)' : ` (deployed: v${res.deployed_version ?? 'none'})`}.` : 'Nothing changed; no new version.', 'ok');
-      if (versionsLoaded) loadVersions();
+      if (versionsLoaded) loadVersions().catch((e) => say(versionsStatus, errMessage(e), 'error'));
       renderHeading();
     } catch (e) {
       if (e instanceof ApiError && e.kind === 'compile_error') {

@@ -44,6 +44,12 @@ export async function envPage(root: HTMLElement, ctx: PageCtx): Promise<void> {
     vars = listOf<EnvVar>(await api<unknown>('GET', tpath(t, '/env'), { signal: ctx.signal }), 'env');
     render();
   };
+  /** Reloads the list after a change that succeeded; a failure here must not read as a failed save. */
+  const reload = async (done: string) => {
+    try { await load(); } catch (e) {
+      if ((e as Error).name !== 'AbortError') say(status, `${done}, but the list could not be reloaded: ${errMessage(e)}`, 'error');
+    }
+  };
   const put = async (key: string, value: string, secret: boolean) => {
     await api('PUT', tpath(t, `/env/${enc(key)}`), { body: { value, secret } });
   };
@@ -67,10 +73,10 @@ export async function envPage(root: HTMLElement, ctx: PageCtx): Promise<void> {
       if (!(await confirmDialog(`Delete ${v.key}?`, `Functions reading env.${v.key} will get undefined.`, 'Delete', true))) { del.focus(); return; }
       try {
         await api('DELETE', tpath(t, `/env/${enc(v.key)}`));
-        say(status, `Deleted ${v.key}.`, 'ok');
-        await load();
-        keyIn.focus();
-      } catch (e) { say(status, `Could not delete ${v.key}: ${errMessage(e)}`, 'error'); }
+      } catch (e) { say(status, `Could not delete ${v.key}: ${errMessage(e)}`, 'error'); return; }
+      say(status, `Deleted ${v.key}.`, 'ok');
+      await reload(`Deleted ${v.key}`);
+      keyIn.focus();
     });
     return tr;
   };
@@ -88,12 +94,12 @@ export async function envPage(root: HTMLElement, ctx: PageCtx): Promise<void> {
       ok.disabled = true;
       try {
         await put(v.key, input.value, v.secret);
-        input.value = '';
-        input.remove();
-        say(status, v.secret ? `Replaced the secret ${v.key}.` : `Saved ${v.key}.`, 'ok');
-        await load();
-        (tbody.querySelector(`tr[data-key="${CSS.escape(v.key)}"] .env-edit`) as HTMLElement | null)?.focus();
-      } catch (ex) { say(status, `Could not save ${v.key}: ${errMessage(ex)}`, 'error'); ok.disabled = false; }
+      } catch (ex) { say(status, `Could not save ${v.key}: ${errMessage(ex)}`, 'error'); ok.disabled = false; return; }
+      input.value = '';
+      input.remove();
+      say(status, v.secret ? `Replaced the secret ${v.key}.` : `Saved ${v.key}.`, 'ok');
+      await reload(`Saved ${v.key}`);
+      (tbody.querySelector(`tr[data-key="${CSS.escape(v.key)}"] .env-edit`) as HTMLElement | null)?.focus();
     });
     replace(cell, f);
     editBtn.disabled = true;
@@ -116,16 +122,17 @@ export async function envPage(root: HTMLElement, ctx: PageCtx): Promise<void> {
     saveBtn.disabled = true;
     try {
       await put(key, valueIn.value, secret);
-      // Never keep a secret in the DOM longer than needed.
-      valueIn.value = '';
-      keyIn.value = '';
-      say(status, `Saved ${key}${secret ? ' (secret)' : ''}.`, 'ok');
-      await load();
-      keyIn.focus();
     } catch (ex) {
+      // Keep what was typed (a secret too: it is in a password field) so it can be retried.
       say(status, `Could not save ${key}: ${errMessage(ex)}`, 'error');
-      if (secret) valueIn.value = '';
+      return;
     } finally { saveBtn.disabled = false; }
+    // Never keep a secret in the DOM longer than needed.
+    valueIn.value = '';
+    keyIn.value = '';
+    say(status, `Saved ${key}${secret ? ' (secret)' : ''}.`, 'ok');
+    await reload(`Saved ${key}`);
+    keyIn.focus();
   });
   await load();
   setReady();

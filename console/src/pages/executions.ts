@@ -69,14 +69,20 @@ export async function executionsPage(root: HTMLElement, ctx: PageCtx): Promise<v
     replace(tbody, rows.length ? rows.map(rowEl) : h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'No executions match.')));
     loadMore.hidden = !next;
   };
+  // Bumped when the filters change: an answer for older filters is dropped.
+  let gen = 0;
   const loadFirst = async () => {
+    const g = ++gen;
     const d = await api<{ executions: Execution[]; next: string | null }>('GET', query(), { signal: ctx.signal });
+    if (g !== gen || !ctx.alive()) return;
     rows = listOf<Execution>(d, 'executions');
     next = (d && !Array.isArray(d) && d.next) || null;
     render();
   };
   const poll = async () => {
+    const g = gen;
     const d = await api<{ executions: Execution[]; next: string | null }>('GET', query(), { signal: ctx.signal });
+    if (g !== gen || !ctx.alive()) return;
     const fresh = listOf<Execution>(d, 'executions');
     const have = new Set(rows.map((r) => r.id));
     const add = fresh.filter((r) => !have.has(r.id));
@@ -128,7 +134,6 @@ export async function executionsPage(root: HTMLElement, ctx: PageCtx): Promise<v
   const startTimer = () => { stopTimer(); if (live.checked && !document.hidden) timer = window.setInterval(tick, 2000); };
   const stopTimer = () => { if (timer !== undefined) { clearInterval(timer); timer = undefined; } };
   const onVis = () => { if (document.hidden) stopTimer(); else { startTimer(); tick(); } };
-  document.addEventListener('visibilitychange', onVis);
   ctx.onLeave(() => { stopTimer(); document.removeEventListener('visibilitychange', onVis); });
   live.addEventListener('change', () => { if (live.checked) { startTimer(); tick(); say(status, 'Live updates on.', 'info'); } else { stopTimer(); say(status, 'Live updates paused.', 'info'); } });
 
@@ -141,7 +146,9 @@ export async function executionsPage(root: HTMLElement, ctx: PageCtx): Promise<v
     if (!next) return;
     loadMore.disabled = true;
     try {
+      const g = gen;
       const d = await api<{ executions: Execution[]; next: string | null }>('GET', query(next), { signal: ctx.signal });
+      if (g !== gen) return;
       const more = listOf<Execution>(d, 'executions');
       const have = new Set(rows.map((r) => r.id));
       const add = more.filter((r) => !have.has(r.id));
@@ -160,6 +167,8 @@ export async function executionsPage(root: HTMLElement, ctx: PageCtx): Promise<v
   }).catch((e) => { if ((e as Error).name === 'AbortError') throw e; });
   await Promise.all([loadFirst(), loadStats(), fnList]);
   if (!ctx.alive()) return;
+  // Only once loaded, so a tab shown during the first load starts no early poll.
+  document.addEventListener('visibilitychange', onVis);
   startTimer();
   setReady();
 }
@@ -189,6 +198,7 @@ export async function executionDetailPage(root: HTMLElement, ctx: PageCtx, id: s
   if (stages.length) detail.append(h('section', { class: 'card' }, h('h2', null, 'Stages'), stagesChart(stages, 'execution-stages-chart')));
   detail.append(...stageEls.map((e) => e.el));
   await Promise.all(stageEls.map((e) => e.frame()));
+  if (!ctx.alive()) return;
   setReady();
 
   function stageCard(s: Stage, i: number): { el: HTMLElement; frame: () => Promise<void> } {

@@ -60,7 +60,7 @@ export async function pipelinePage(root: HTMLElement, ctx: PageCtx): Promise<voi
   const renderRow = (tr: string, f: TriggerView['functions'][number], i: number, n: number): HTMLElement => {
     const st = stats.get(f.name);
     const toggle = h('input', { type: 'checkbox', class: 'enabled-toggle', role: 'switch', checked: f.enabled, 'aria-checked': String(f.enabled), 'aria-label': `Enabled: ${f.name}` });
-    toggle.addEventListener('change', () => setEnabled(tr, f.name, toggle));
+    toggle.addEventListener('change', () => { toggle.setAttribute('aria-checked', String(toggle.checked)); setEnabled(tr, f.name, toggle); });
     const up = h('button', { type: 'button', class: 'move-up icon', 'aria-label': `Move ${f.name} up`, title: 'Move up', 'aria-disabled': i === 0 ? 'true' : undefined }, '↑');
     const down = h('button', { type: 'button', class: 'move-down icon', 'aria-label': `Move ${f.name} down`, title: 'Move down', 'aria-disabled': i === n - 1 ? 'true' : undefined }, '↓');
     up.addEventListener('click', () => move(tr, f.name, -1, 'move-up'));
@@ -185,7 +185,7 @@ export async function pipelinePage(root: HTMLElement, ctx: PageCtx): Promise<voi
     } catch (e) {
       if (e instanceof ApiError && e.status === 412) {
         say(status, `${name} was changed by someone else; the view was reloaded. Try again.`, 'error');
-        await loadFns(); await loadViews();
+        try { await loadFns(); await loadViews(); } catch (re) { say(status, `${name} was changed by someone else, and reloading failed: ${errMessage(re)}`, 'error'); }
       } else {
         say(status, `Could not change ${name}: ${errMessage(e)}`, 'error');
       }
