@@ -29,7 +29,8 @@ fn shot_of(browser: &Browser, css: &str, name: &str) -> Result<()> {
         "document.querySelector(arguments[0]).scrollIntoView({block: 'start'})",
         vec![json!(css)],
     )?;
-    shot(browser, name)
+    shot(browser, name)?;
+    browser.execute("window.scrollTo(0, 0)", vec![]).map(|_| ())
 }
 
 fn api(
