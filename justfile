@@ -18,11 +18,12 @@ setup:
 build: setup
     cargo build --release --workspace
 
-# Run every test (unit, end-to-end through the real guest, CLI and a real browser for the console), then type-check the typings and check that console/dist matches its sources.
+# Run every test (unit, end-to-end through the real guest, CLI, a real browser for the console and a real PostgreSQL for the store and the cluster), then type-check the typings, check that console/dist matches its sources, and check the deployment files.
 test: build
     cargo test --release --workspace
     bash scripts/check-types.sh
     bash scripts/console.sh check
+    bash scripts/check-deploy.sh
 
 # Rebuild the web console (console/ → console/dist/, committed so `cargo build` needs no Node) with its pinned npm packages.
 console:
@@ -31,6 +32,18 @@ console:
 # Serve store mode on 127.0.0.1:8080 (target/demo/authpipe.db) with the starter project deployed into tenant "demo"; prints the admin token, a tenant key and curl lines.
 run: build
     bash scripts/run-demo.sh
+
+# Three store-mode nodes on one local Postgres behind nginx on 127.0.0.1:8090 (target/cluster; scripts/cluster.sh); prints the admin token and curl lines.
+cluster: build
+    bash scripts/cluster.sh up
+
+# Stop what `just cluster` started (nginx, the nodes, Postgres with its throwaway database).
+cluster-down:
+    bash scripts/cluster.sh down
+
+# Check the deployment files (Dockerfile, deploy/compose.yaml, deploy/kubernetes/, nginx configs) without Docker or a cluster.
+check-deploy:
+    bash scripts/check-deploy.sh
 
 # Serve the starter project in file mode (one authpipe.toml, no tenants), with a fresh API token.
 run-file: build

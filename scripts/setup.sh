@@ -3,7 +3,11 @@
 # the wasm32-wasip1 Rust target, clang-19 + llvm-19 + wasi-libc (to build
 # QuickJS for WebAssembly), wasmtime-py (the stock-runtime test),
 # Node.js with npm (the type check of types/authpipe.d.ts and the console's
-# build check) and Chromium with its WebDriver (the console's browser tests).
+# build check), Chromium with its WebDriver (the console's browser tests),
+# PostgreSQL (the Postgres store's tests and `just cluster` start throwaway
+# clusters with scripts/postgres.sh) and nginx (the load balancer of
+# `just cluster` and the cluster tests, run as the current user on its own
+# port; Debian's own nginx service, if the package starts one, is not used).
 set -euo pipefail
 
 missing=()
@@ -14,6 +18,8 @@ command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then apt="apt-get"; elif command -v sudo >/dev/null; then apt="sudo apt-get"; else apt=""; fi

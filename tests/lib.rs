@@ -596,3 +596,86 @@ fn serve_one(mut stream: std::net::TcpStream, log: &std::sync::Mutex<Vec<String>
     };
     let _ = stream.write_all(&answer);
 }
+
+/// A throwaway PostgreSQL cluster shared by the tests of one test binary
+/// (`scripts/postgres.sh`, on a free port), stopped by a watchdog process
+/// when the binary exits however it exits. Without PostgreSQL installed,
+/// the tests that ask for it fail with the script's message.
+struct PostgresCluster {
+    /// `postgres://postgres@127.0.0.1:PORT` (no database).
+    server: String,
+    /// Waits for this process to exit (its stdin closes), then stops the
+    /// cluster; held so the pipe stays open until exit.
+    _watchdog: std::process::Child,
+}
+
+fn postgres_cluster() -> &'static PostgresCluster {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    static CLUSTER: OnceLock<PostgresCluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
+        let dir = std::env::temp_dir().join(format!("authpipe-e2e-pg-{}", std::process::id()));
+        let _ = Command::new("bash")
+            .args([script, "stop"])
+            .arg(&dir)
+            .stderr(Stdio::null())
+            .status();
+        let watchdog = Command::new("bash")
+            .arg("-c")
+            .arg("read -r _ || true; exec bash \"$0\" stop \"$1\"")
+            .arg(script)
+            .arg(&dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("bash runs");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let output = Command::new("bash")
+            .args([script, "start"])
+            .arg(&dir)
+            .arg(port.to_string())
+            .output()
+            .expect("bash runs");
+        assert!(
+            output.status.success(),
+            "scripts/postgres.sh start failed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+        let url = String::from_utf8(output.stdout).expect("UTF-8");
+        let server = url
+            .trim()
+            .strip_suffix("/authpipe")
+            .unwrap_or_else(|| panic!("unexpected URL {url:?}"))
+            .to_string();
+        PostgresCluster {
+            server,
+            _watchdog: watchdog,
+        }
+    })
+}
+
+/// The URL of a fresh, empty database on the test binary's PostgreSQL
+/// cluster (started on first use).
+pub fn postgres_database(label: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let server = &postgres_cluster().server;
+    let name = format!(
+        "e2e_{}_{}",
+        label.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let status = std::process::Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-c"])
+        .arg(format!("CREATE DATABASE {name}"))
+        .arg(format!("{server}/postgres"))
+        .status()
+        .expect("psql runs (Debian's postgresql-client)");
+    assert!(status.success(), "cannot create database {name}");
+    format!("{server}/{name}")
+}

@@ -53,6 +53,8 @@ fn tenant(server: &Server) -> (String, String) {
 #[test]
 fn whoami_names_the_admin_or_the_keys_tenant_and_role() {
     let server = store();
+    let ready = server.get("/readyz", None);
+    assert_eq!(ready.status, 200, "store mode is ready: {}", ready.body);
     let (manage, invoke) = tenant(&server);
     assert_eq!(
         call(&server, "GET", "/v1/whoami", ADMIN, None),

@@ -2,6 +2,7 @@
 
 mod authing;
 mod cli;
+mod cluster;
 mod console;
 mod console_api;
 mod contract;
@@ -11,7 +12,17 @@ mod hardening;
 mod isolation;
 mod limits;
 mod pipeline;
+#[allow(
+    clippy::duplicate_mod,
+    reason = "the same tests, compiled a second time against PostgreSQL"
+)]
 mod platform;
+#[allow(
+    clippy::duplicate_mod,
+    reason = "the same tests, compiled a second time against PostgreSQL"
+)]
+#[path = "platform.rs"]
+mod platform_postgres;
 mod portable;
 mod server;
 mod server_limits;

@@ -1,5 +1,10 @@
 //! Store mode end to end: a real `authpipe serve --store` over TCP on a real
 //! SQLite file, driven through the management API.
+//!
+//! `main.rs` compiles this file twice: as `platform` (SQLite) and as
+//! `platform_postgres`, where every test runs the same way against a real
+//! PostgreSQL (a throwaway cluster for the test binary, a database per
+//! test).
 
 use authpipe_tests::{Answer, Server, temp_dir};
 use serde_json::{Value, json};
@@ -7,6 +12,55 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "admin-token-for-tests-0123456789";
+/// The secrets' key on Postgres (there is no key file beside a database).
+const MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// True in `platform_postgres`: this file compiled against PostgreSQL.
+fn on_postgres() -> bool {
+    module_path!().ends_with("platform_postgres")
+}
+
+/// The `--store` of the platform kept in `dir`: its SQLite file, or on
+/// Postgres a database made for it on first use (its URL kept in `dir`).
+fn store_spec(dir: &Path) -> std::ffi::OsString {
+    if !on_postgres() {
+        return dir.join("authpipe.db").into_os_string();
+    }
+    let file = dir.join("store-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return url.into();
+    }
+    let label = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let url = authpipe_tests::postgres_database(&label);
+    std::fs::write(&file, &url).unwrap();
+    url.into()
+}
+
+/// `env` plus the master key on Postgres.
+fn store_env<'a>(env: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut env = env.to_vec();
+    if on_postgres() {
+        env.push(("AUTHPIPE_MASTER_KEY", MASTER_KEY));
+    }
+    env
+}
+
+/// `authpipe serve --store …` on the platform kept in `dir`, with `extra`
+/// arguments.
+fn try_start_store(
+    dir: &Path,
+    extra: &[&std::ffi::OsStr],
+    env: &[(&str, &str)],
+) -> Result<Server, String> {
+    let spec = store_spec(dir);
+    let mut args: Vec<&std::ffi::OsStr> = vec!["--store".as_ref(), spec.as_os_str()];
+    args.extend_from_slice(extra);
+    Server::try_start_with(dir, &args, &store_env(env))
+}
+
+fn start_store(dir: &Path, env: &[(&str, &str)]) -> Server {
+    try_start_store(dir, &[], env).unwrap_or_else(|e| panic!("the server did not start:\n{e}"))
+}
 
 struct Platform {
     server: Server,
@@ -16,7 +70,7 @@ struct Platform {
 fn start(label: &str) -> Platform {
     let dir = temp_dir(label);
     std::fs::create_dir_all(&dir).unwrap();
-    let server = Server::start_store(&dir, &[("AUTHPIPE_ADMIN_TOKEN", ADMIN)]);
+    let server = start_store(&dir, &[("AUTHPIPE_ADMIN_TOKEN", ADMIN)]);
     Platform { server, dir }
 }
 
@@ -106,7 +160,7 @@ fn trail(answer: &Answer) -> Value {
 fn store_mode_refuses_to_start_without_an_admin_token() {
     let dir = temp_dir("platform-no-admin");
     std::fs::create_dir_all(&dir).unwrap();
-    let error = match Server::try_start_store(&dir, &[("AUTHPIPE_ADMIN_TOKEN", "")]) {
+    let error = match try_start_store(&dir, &[], &[("AUTHPIPE_ADMIN_TOKEN", "")]) {
         Ok(_) => panic!("store mode started without an admin token"),
         Err(stderr) => stderr,
     };
@@ -553,7 +607,29 @@ fn functions_versions_deploy_rollback_and_order() {
     assert_eq!(deploy["version"], 1);
 }
 
+/// Everything the store holds, as bytes: the SQLite files, or a dump of the
+/// Postgres database.
 fn db_bytes(dir: &Path) -> Vec<u8> {
+    if on_postgres() {
+        let output = std::process::Command::new("pg_dump")
+            .arg("--data-only")
+            .arg(store_spec(dir))
+            .output()
+            .expect("pg_dump runs (Debian's postgresql-client)");
+        assert!(output.status.success(), "pg_dump failed");
+        assert!(output.stdout.len() > 1000, "the dump holds the data");
+        // Byte columns are dumped as `\x` and hex: add them decoded.
+        let text = String::from_utf8_lossy(&output.stdout).into_owned();
+        let mut bytes = output.stdout.clone();
+        for chunk in text.split("\\x").skip(1) {
+            let hex: String = chunk.chars().take_while(char::is_ascii_hexdigit).collect();
+            bytes.extend(
+                (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).unwrap()),
+            );
+            bytes.push(b'\n');
+        }
+        return bytes;
+    }
     let mut bytes = Vec::new();
     for name in ["authpipe.db", "authpipe.db-wal"] {
         if let Ok(more) = std::fs::read(dir.join(name)) {
@@ -800,7 +876,7 @@ fn everything_is_back_after_kill_9_without_compiling() {
 
     p.server.signal("KILL");
     p.server.wait();
-    let server = Server::start_store(&p.dir, &[("AUTHPIPE_ADMIN_TOKEN", ADMIN)]);
+    let server = start_store(&p.dir, &[("AUTHPIPE_ADMIN_TOKEN", ADMIN)]);
     assert!(
         server.stderr().contains(" 0 compiled"),
         "{}",
@@ -1260,16 +1336,10 @@ fn platform_defaults_come_from_the_config_and_shutdown_keeps_every_record() {
         "[platform]\nhistory_max_records = 500\n\n[platform.default_quotas]\nmax_functions = 2\nmax_timeout_ms = 5000\n",
     )
     .unwrap();
-    let db = dir.join("authpipe.db");
     let config = dir.join("server.toml");
-    let args = [
-        "--store".as_ref(),
-        db.as_os_str(),
-        "--config".as_ref(),
-        config.as_os_str(),
-    ];
+    let args = ["--config".as_ref(), config.as_os_str()];
     let env = [("AUTHPIPE_ADMIN_TOKEN", ADMIN)];
-    let server = Server::try_start_with(&dir, &args, &env).expect("starts");
+    let server = try_start_store(&dir, &args, &env).expect("starts");
     let mut p = Platform {
         server,
         dir: dir.clone(),
@@ -1317,7 +1387,7 @@ fn platform_defaults_come_from_the_config_and_shutdown_keeps_every_record() {
         .collect();
     p.server.signal("TERM");
     assert!(p.server.wait().success());
-    p.server = Server::try_start_with(&dir, &args, &env).expect("restarts");
+    p.server = try_start_store(&dir, &args, &env).expect("restarts");
     let page = p
         .call("GET", "/acme/executions?limit=100", Some(&key), None)
         .json();
@@ -1338,18 +1408,9 @@ fn platform_defaults_come_from_the_config_and_shutdown_keeps_every_record() {
     )
     .unwrap();
     let bad = dir.join("bad.toml");
-    let error = Server::try_start_with(
-        &dir,
-        &[
-            "--store".as_ref(),
-            db.as_os_str(),
-            "--config".as_ref(),
-            bad.as_os_str(),
-        ],
-        &env,
-    )
-    .err()
-    .expect("refused");
+    let error = try_start_store(&dir, &["--config".as_ref(), bad.as_os_str()], &env)
+        .err()
+        .expect("refused");
     assert!(
         error.contains("bad.toml:2") && error.contains("history_max_records"),
         "{error}"

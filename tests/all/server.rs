@@ -105,6 +105,9 @@ fn endpoints_and_status_codes() {
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["status"], "ok");
     assert!(health.request_id.is_some(), "responses carry x-request-id");
+    let ready = server.get("/readyz", None);
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(ready.json()["status"], "ready");
 
     let pipeline = server.post("/v1/pipelines/pre-register", INPUT, None);
     assert_eq!(pipeline.status, 200);

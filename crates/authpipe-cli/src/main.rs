@@ -124,9 +124,11 @@ enum Command {
     /// File mode: POST /v1/pipelines/{trigger}, POST
     /// /v1/functions/{name}/invoke, GET /v1/functions, POST /v1/admin/reload.
     /// Store mode: the management and invocation API under /v1/tenants
-    /// (docs/platform.md); it needs AUTHPIPE_ADMIN_TOKEN, and secrets are
-    /// sealed with AUTHPIPE_MASTER_KEY or a key file beside the database.
-    /// Both: GET /healthz, GET /metrics. SIGHUP reloads; SIGINT/SIGTERM shut
+    /// (docs/platform.md) and the web console at /console/; it needs
+    /// AUTHPIPE_ADMIN_TOKEN, and secrets are sealed with AUTHPIPE_MASTER_KEY
+    /// or a key file beside a SQLite database. AUTHPIPE_NODE_ID names this
+    /// node in execution records (default: the host name).
+    /// Both: GET /healthz, GET /readyz, GET /metrics. SIGHUP reloads; SIGINT/SIGTERM shut
     /// down gracefully. Logs go to stderr, one line per invocation: filter
     /// with AUTHPIPE_LOG (e.g. `warn`, or `info,authpipe::function=debug`),
     /// and set AUTHPIPE_LOG_FORMAT=json for JSON lines.
@@ -135,8 +137,10 @@ enum Command {
         /// only its [server] table is used.
         #[arg(long, short, env = "AUTHPIPE_CONFIG")]
         config: Option<PathBuf>,
-        /// Store mode: the SQLite database file (created if missing).
-        #[arg(long, value_name = "PATH", env = "AUTHPIPE_STORE")]
+        /// Store mode: a SQLite database file (created if missing; one
+        /// node), or a postgres://user:password@host:port/db URL (any number
+        /// of nodes; needs AUTHPIPE_MASTER_KEY, the same on every node).
+        #[arg(long, value_name = "PATH|URL", env = "AUTHPIPE_STORE")]
         store: Option<PathBuf>,
         /// Listen address, overriding `[server] listen`.
         #[arg(long, value_name = "ADDR", env = "AUTHPIPE_LISTEN")]

@@ -236,6 +236,8 @@ pub struct Config {
 /// The `[platform]` table: defaults of store mode.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlatformConfig {
+    /// Connections to a Postgres store at most (per node).
+    pub store_pool_size: u32,
     /// Execution records kept per tenant (the newest).
     pub history_max_records: u64,
     /// Execution records older than this are deleted.
@@ -248,6 +250,7 @@ pub struct PlatformConfig {
 impl Default for PlatformConfig {
     fn default() -> Self {
         Self {
+            store_pool_size: 16,
             history_max_records: 10_000,
             history_max_age: Duration::from_secs(30 * 24 * 3600),
             default_quotas: crate::platform::default_quotas(),
@@ -258,6 +261,7 @@ impl Default for PlatformConfig {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawPlatform {
+    store_pool_size: Option<Spanned<i64>>,
     history_max_records: Option<Spanned<i64>>,
     history_max_age_days: Option<Spanned<i64>>,
     default_quotas: Option<Spanned<authpipe_store::Quotas>>,
@@ -674,6 +678,9 @@ fn platform(at: &Locator<'_>, raw: RawPlatform) -> Result<PlatformConfig, Config
     };
     if let Some(value) = &raw.history_max_records {
         config.history_max_records = positive(value, "history_max_records", 100_000_000)? as u64;
+    }
+    if let Some(value) = &raw.store_pool_size {
+        config.store_pool_size = positive(value, "store_pool_size", 1000)? as u32;
     }
     if let Some(value) = &raw.history_max_age_days {
         config.history_max_age =

@@ -308,7 +308,9 @@ where
         }
     }
     let allowed = match (listener, segments.as_slice()) {
-        (_, ["healthz"] | ["metrics"]) | (Listener::Api, ["v1", "functions"]) => Method::GET,
+        (_, ["healthz"] | ["readyz"] | ["metrics"]) | (Listener::Api, ["v1", "functions"]) => {
+            Method::GET
+        }
         (
             Listener::Api,
             ["v1", "pipelines", _] | ["v1", "functions", _, "invoke"] | ["v1", "admin", "reload"],
@@ -333,11 +335,15 @@ where
             StatusCode::OK,
             br#"{"status":"ok"}"#.to_vec(),
         )),
+        ["readyz"] => readiness(state).await,
         ["metrics"] => {
             if deployment.config.server.metrics_auth {
                 authorize(&deployment, &request)?;
             }
-            let text = state.metrics.render(state.runtime.calls_in_flight());
+            let mut text = state.metrics.render(state.runtime.calls_in_flight());
+            if let Some(platform) = &state.platform {
+                text.push_str(&platform.metrics_text());
+            }
             let mut response = Response::new(Full::new(Bytes::from(text)));
             response.headers_mut().insert(
                 header::CONTENT_TYPE,
@@ -372,6 +378,25 @@ where
             }
         }
     }
+}
+
+/// `GET /readyz`: 200 while this node should get traffic — serving (not
+/// draining) and, in store mode, its store answering; 503 with the reason
+/// otherwise. `/healthz` only says the process is alive.
+async fn readiness(state: &Arc<AppState>) -> Result<HttpResponse, ApiError> {
+    if *state.stopping().borrow() {
+        return Err(ApiError::unavailable("shutting down"));
+    }
+    if let Some(platform) = &state.platform {
+        platform
+            .check_store()
+            .await
+            .map_err(|e| ApiError::unavailable(format!("the store does not answer: {e}")))?;
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        br#"{"status":"ready"}"#.to_vec(),
+    ))
 }
 
 /// Checks the bearer token when one is configured (constant-time compare;

@@ -136,8 +136,11 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
                     max_records: state.deployment().config.platform.history_max_records,
                     max_age: state.deployment().config.platform.history_max_age,
                 },
+                node_id: platform::node_id(),
             };
-            let platform = start_platform(path, runtime, metrics.clone(), settings).await?;
+            let pool_size = state.deployment().config.platform.store_pool_size;
+            let platform =
+                start_platform(path, pool_size, runtime, metrics.clone(), settings).await?;
             state = state.with_platform(platform.clone());
             Some(platform)
         }
@@ -147,12 +150,14 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     match &platform {
         Some(platform) => {
             let (tenants, functions) = platform.served();
-            let store = options
-                .store
-                .as_deref()
-                .unwrap_or(std::path::Path::new(""))
-                .display()
-                .to_string();
+            let store = store_display(
+                &options
+                    .store
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new(""))
+                    .display()
+                    .to_string(),
+            );
             let compiled = platform.registry.compilations();
             tracing::info!(%address, %store, tenants, functions, compiled, startup_ms = started.elapsed().as_millis() as u64, "ready (store mode)");
             eprintln!(
@@ -245,28 +250,44 @@ pub async fn serve(options: ServeOptions) -> Result<()> {
     Ok(())
 }
 
-/// Opens the store at `path` (the master key from `AUTHPIPE_MASTER_KEY` or
-/// a 0600 key file beside the database) and loads every tenant.
+/// Opens the store `spec` — a SQLite file (the master key from
+/// `AUTHPIPE_MASTER_KEY` or a 0600 key file beside it) or a `postgres://`
+/// URL (the master key from `AUTHPIPE_MASTER_KEY`; `pool_size`
+/// connections) — loads every tenant, and follows the other nodes on a
+/// shared store.
 async fn start_platform(
-    path: &std::path::Path,
+    spec: &std::path::Path,
+    pool_size: u32,
     runtime: Runtime,
     metrics: Arc<Metrics>,
     settings: platform::PlatformSettings,
 ) -> Result<Arc<platform::Platform>> {
-    let key_file = path.with_file_name(format!(
-        "{}.key",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("authpipe.db")
-    ));
+    let spec = spec
+        .to_str()
+        .context("the --store path or URL is not UTF-8")?;
+    let shown = store_display(spec);
     let master = std::env::var("AUTHPIPE_MASTER_KEY").ok();
-    let secrets = authpipe_store::SecretBox::from_env_or_file(master.as_deref(), &key_file)
-        .context("cannot set up the master key for secrets")?;
-    let store = authpipe_store::SqliteStore::open(path, secrets).await?;
+    let store = authpipe_store::AnyStore::open(spec, pool_size, master.as_deref())
+        .await
+        .with_context(|| format!("cannot open the store {shown}"))?;
     let platform = platform::Platform::start(Arc::new(store), runtime, metrics, settings)
         .await
-        .with_context(|| format!("cannot load the tenants of {}", path.display()))?;
-    Ok(Arc::new(platform))
+        .with_context(|| format!("cannot load the tenants of {shown}"))?;
+    let platform = Arc::new(platform);
+    platform::cluster::follow(&platform);
+    Ok(platform)
+}
+
+/// `spec` without a password (`postgres://user:secret@host/db` →
+/// `postgres://user:***@host/db`), for messages and logs.
+pub fn store_display(spec: &str) -> String {
+    match url::Url::parse(spec) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => spec.to_string(),
+    }
 }
 
 /// Accepts connections on `listener` until aborted, each under

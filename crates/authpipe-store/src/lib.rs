@@ -6,6 +6,9 @@
 //!   reachable through another's id.
 //! * [`SqliteStore`]: the embedded backend (one file, WAL, migrations
 //!   applied at open, so an older database upgrades in place).
+//! * [`PgStore`]: PostgreSQL, for several server nodes on one database
+//!   (the same behaviour, plus change notifications, [`ChangeFeed`]).
+//! * [`AnyStore`]: either, chosen by the store's spec at start.
 //! * [`SecretBox`]: secrets are sealed with XChaCha20-Poly1305 before they
 //!   reach the database; the plaintext never touches the file.
 //!
@@ -13,14 +16,19 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod any;
 mod models;
+mod postgres;
 mod secrets;
 mod sqlite;
+
+pub use any::AnyStore;
 
 pub use models::{
     ApiKey, AuditEntry, EnvValue, ExecutionQuery, ExecutionRecord, FunctionRecord,
     FunctionSettings, FunctionVersion, NewKey, Quotas, Role, Tenant,
 };
+pub use postgres::{CHANGES_CHANNEL, ChangeFeed, PgStore};
 pub use secrets::{MasterKeyError, SecretBox};
 pub use sqlite::SqliteStore;
 
@@ -214,4 +222,10 @@ pub trait Store: Send + Sync + 'static {
         tenant: &str,
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AuditEntry>>> + Send;
+
+    /// Notes that server node `node` is alive at `at_ms` (its first
+    /// heartbeat also records when it started).
+    fn heartbeat(&self, node: &str, at_ms: i64) -> impl Future<Output = Result<()>> + Send;
+    /// How many nodes sent a heartbeat at or after `since_ms`.
+    fn live_nodes(&self, since_ms: i64) -> impl Future<Output = Result<u32>> + Send;
 }

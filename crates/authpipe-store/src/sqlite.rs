@@ -20,7 +20,7 @@ pub struct SqliteStore {
 }
 
 /// Characters of a token kept to recognise it.
-const PREFIX_CHARS: usize = 12;
+pub(crate) const PREFIX_CHARS: usize = 12;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and applies the
@@ -51,24 +51,24 @@ impl SqliteStore {
     }
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+pub(crate) fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("the operating system provides randomness");
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn not_found(what: String) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn not_found(what: String) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| match e {
         sqlx::Error::RowNotFound => StoreError::NotFound(what),
         other => StoreError::from(other),
     }
 }
 
-fn conflict_or(what: String) -> impl FnOnce(sqlx::Error) -> StoreError {
+pub(crate) fn conflict_or(what: String) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::from(e),
@@ -77,7 +77,7 @@ fn conflict_or(what: String) -> impl FnOnce(sqlx::Error) -> StoreError {
 
 /// Maps a foreign-key violation (the tenant does not exist) to
 /// [`StoreError::NotFound`], anything else with `otherwise`.
-fn unknown_tenant_or(
+pub(crate) fn unknown_tenant_or(
     tenant: &str,
     otherwise: impl FnOnce(sqlx::Error) -> StoreError,
 ) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -141,7 +141,7 @@ fn function_row(row: &sqlx::sqlite::SqliteRow) -> Result<FunctionRecord> {
     })
 }
 
-fn settings_json(settings: &FunctionSettings) -> Result<String> {
+pub(crate) fn settings_json(settings: &FunctionSettings) -> Result<String> {
     Ok(serde_json::to_string(settings).context("encoding settings")?)
 }
 
@@ -718,10 +718,31 @@ impl Store for SqliteStore {
             })
             .collect()
     }
+
+    async fn heartbeat(&self, node: &str, at_ms: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO nodes (id, started_at, seen_at) VALUES (?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+        )
+        .bind(node)
+        .bind(at_ms)
+        .bind(at_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn live_nodes(&self, since_ms: i64) -> Result<u32> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM nodes WHERE seen_at >= ?")
+            .bind(since_ms)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
 }
 
 /// `|a|b|`: the stage functions of a record, for `instr` matching.
-fn function_list(functions: &[String]) -> String {
+pub(crate) fn function_list(functions: &[String]) -> String {
     let mut list = String::from("|");
     for name in functions {
         list.push_str(name);
@@ -748,7 +769,7 @@ fn execution_row(row: &sqlx::sqlite::SqliteRow) -> Result<ExecutionRecord> {
 }
 
 /// What a secret is bound to: its tenant and name.
-fn secret_context(tenant: &str, key: &str) -> Vec<u8> {
+pub(crate) fn secret_context(tenant: &str, key: &str) -> Vec<u8> {
     format!("{tenant}\0{key}").into_bytes()
 }
 

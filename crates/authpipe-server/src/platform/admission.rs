@@ -1,9 +1,16 @@
 //! Per-tenant admission: invocations running at once and invocations per
 //! second, each tenant against its own quota, so one tenant at its limits
 //! is refused (429) without touching another's.
+//!
+//! On a cluster (several nodes on one Postgres store) `max_concurrent`
+//! holds per node, and each node admits its share of `max_rps`: the quota
+//! divided by the live nodes ([`TenantAdmission::set_live_nodes`], from the
+//! nodes' heartbeats), so the cluster as a whole admits the quota when the
+//! load balancer spreads requests evenly.
 
 use crate::error::ApiError;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -41,14 +48,16 @@ impl Gate {
         }
     }
 
-    fn take_rate_token(&self) -> bool {
+    /// Takes one token of this node's share (`max_rps / nodes`).
+    fn take_rate_token(&self, nodes: u32) -> bool {
         let Some(rps) = self.quota.max_rps else {
             return true;
         };
+        let rate = rps as f64 / f64::from(nodes.max(1));
         let mut bucket = self.bucket.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * rps as f64).min(rps as f64);
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(rate.max(1.0));
         bucket.refilled = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -60,12 +69,32 @@ impl Gate {
 }
 
 /// Admission gates by tenant.
-#[derive(Default)]
 pub struct TenantAdmission {
     gates: Mutex<HashMap<String, Arc<Gate>>>,
+    /// Nodes sharing the `max_rps` quotas (1 alone).
+    live_nodes: AtomicU32,
+}
+
+impl Default for TenantAdmission {
+    fn default() -> Self {
+        Self {
+            gates: Mutex::default(),
+            live_nodes: AtomicU32::new(1),
+        }
+    }
 }
 
 impl TenantAdmission {
+    /// Sets how many nodes share each tenant's `max_rps` (at least 1).
+    pub fn set_live_nodes(&self, nodes: u32) {
+        self.live_nodes.store(nodes.max(1), Ordering::Relaxed);
+    }
+
+    /// The nodes sharing each tenant's `max_rps`.
+    pub fn live_nodes(&self) -> u32 {
+        self.live_nodes.load(Ordering::Relaxed)
+    }
+
     /// Sets (or changes) `tenant`'s quota. Invocations admitted under an
     /// old quota finish; new ones count against the new one.
     pub fn set_quota(&self, tenant: &str, quota: InvocationQuota) {
@@ -100,9 +129,15 @@ impl TenantAdmission {
                 gate.quota.max_concurrent
             ))
         })?;
-        if !gate.take_rate_token() {
+        let nodes = self.live_nodes();
+        if !gate.take_rate_token(nodes) {
+            let share = if nodes > 1 {
+                format!(" ({nodes} nodes share it)")
+            } else {
+                String::new()
+            };
             return Err(ApiError::too_many(format!(
-                "tenant {tenant:?} is over its max_rps quota of {} invocations per second",
+                "tenant {tenant:?} is over its max_rps quota of {} invocations per second{share}",
                 gate.quota.max_rps.unwrap_or(0)
             )));
         }
@@ -140,5 +175,28 @@ mod tests {
             .count();
         assert_eq!(admitted, 3);
         assert_eq!(admission.admit("nobody").unwrap_err().status.as_u16(), 404);
+    }
+
+    #[test]
+    fn live_nodes_share_the_rate() {
+        let admission = TenantAdmission::default();
+        admission.set_live_nodes(3);
+        admission.set_quota(
+            "t",
+            InvocationQuota {
+                max_concurrent: 1000,
+                max_rps: Some(30),
+            },
+        );
+        let admitted = (0..100).filter(|_| admission.admit("t").is_ok()).count();
+        assert_eq!(admitted, 10, "a third of 30 per second");
+        let refused = admission.admit("t").unwrap_err();
+        assert!(
+            refused.message.contains("3 nodes share it"),
+            "{}",
+            refused.message
+        );
+        admission.set_live_nodes(0);
+        assert_eq!(admission.live_nodes(), 1, "never fewer than this node");
     }
 }

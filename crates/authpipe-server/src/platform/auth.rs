@@ -161,6 +161,15 @@ impl Authenticator {
             .unwrap_or_else(|e| e.into_inner())
             .retain(|_, (key, _)| !key.as_ref().is_some_and(&matches));
     }
+
+    /// Forgets the cached keys of `tenant` and every cached miss, after a
+    /// change on another node (a key revoked or created there).
+    pub fn forget_tenant(&self, tenant: &str) {
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (key, _)| key.as_ref().is_some_and(|k| k.tenant != tenant));
+    }
 }
 
 #[cfg(test)]

@@ -41,6 +41,8 @@ pub struct Execution {
     pub function: Option<String>,
     /// Wall-clock time of the whole invocation.
     pub duration_us: u64,
+    /// The node that ran it (`AUTHPIPE_NODE_ID`).
+    pub node: Arc<str>,
     /// The result, with `user`, `context`, claims and custom data taken
     /// out (they are not kept).
     pub result: InvocationResult,
@@ -55,6 +57,7 @@ struct RecordJson<'a> {
     function: Option<&'a str>,
     outcome: &'a str,
     duration_us: u64,
+    node: &'a str,
     error: Option<&'a FunctionError>,
     stages: &'a [StageReport],
 }
@@ -68,6 +71,7 @@ impl Execution {
             function: self.function.as_deref(),
             outcome: self.result.outcome.as_str(),
             duration_us: self.duration_us,
+            node: &self.node,
             error: self.result.error.as_ref(),
             stages: &self.result.stages,
         })

@@ -175,6 +175,7 @@ fn finish(
         trigger,
         function: function.map(str::to_string),
         duration_us: started.elapsed().as_micros() as u64,
+        node: call.platform.settings.node_id.clone(),
         result: std::mem::replace(result, empty_result()),
     });
     Ok(response)

@@ -4,6 +4,7 @@
 //! * [`registry`]: what each tenant serves, compiled, swapped atomically.
 //! * [`auth`]: the platform admin and tenant keys.
 //! * [`admission`]: per-tenant concurrency and rate quotas (429).
+//! * [`cluster`]: following the other nodes on a shared Postgres store.
 //! * [`history`]: execution records, written in batches off the request
 //!   path.
 //! * [`api`]: the management and invocation endpoints (with `stats` and
@@ -12,6 +13,7 @@
 pub mod admission;
 pub mod api;
 pub mod auth;
+pub mod cluster;
 mod functions;
 pub mod history;
 mod invoke;
@@ -27,14 +29,15 @@ use admission::{InvocationQuota, TenantAdmission};
 use anyhow::Result;
 use auth::Authenticator;
 use authpipe::Runtime;
-use authpipe_store::{Quotas, SqliteStore, Store, Tenant};
+use authpipe_store::{Quotas, Store, Tenant};
 use history::{History, Retention};
 use registry::Registry;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// The store the server runs on.
-pub type PlatformStore = SqliteStore;
+/// The store the server runs on: SQLite (one node) or Postgres (any
+/// number of nodes).
+pub type PlatformStore = authpipe_store::AnyStore;
 
 /// Settings of store mode.
 #[derive(Debug, Clone)]
@@ -46,6 +49,26 @@ pub struct PlatformSettings {
     pub default_quotas: Quotas,
     /// Execution-record retention per tenant.
     pub retention: Retention,
+    /// This node's name in execution records (`AUTHPIPE_NODE_ID`, else
+    /// the host name).
+    pub node_id: Arc<str>,
+}
+
+/// `AUTHPIPE_NODE_ID`, else the host name, else `node`.
+pub fn node_id() -> Arc<str> {
+    let from_env = std::env::var("AUTHPIPE_NODE_ID")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let host = || {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+    };
+    from_env
+        .or_else(host)
+        .unwrap_or_else(|| "node".into())
+        .into()
 }
 
 /// The default quotas: 100 functions, 32 invocations at once, no rate
@@ -142,6 +165,72 @@ impl Platform {
     /// The gate letting one source of `tenant` compile at a time.
     pub fn compile_gate(&self, tenant: &str) -> Arc<tokio::sync::Mutex<()>> {
         per_tenant(&self.compiles, tenant)
+    }
+
+    /// Applies a change of `tenant` made on another node: its functions,
+    /// env and allow-list, its quotas, and its keys (a revoked key is
+    /// refused at once).
+    pub async fn sync_tenant(&self, tenant: &str) -> Result<()> {
+        let lock = self.tenant_lock(tenant);
+        let _one_change_at_a_time = lock.lock().await;
+        self.registry.reload(tenant).await?;
+        match self.store.tenant(tenant).await {
+            Ok(record) => self.apply_quotas(&record),
+            Err(authpipe_store::StoreError::NotFound(_)) => self.admission.remove(tenant),
+            Err(e) => return Err(e.into()),
+        }
+        self.auth.forget_tenant(tenant);
+        Ok(())
+    }
+
+    /// Rebuilds every tenant from the store (including ones created or
+    /// deleted elsewhere); failures are logged and retried next time.
+    pub async fn resync_all(&self) {
+        let stored = match self.store.tenants().await {
+            Ok(tenants) => tenants,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list the tenants to resync");
+                return;
+            }
+        };
+        let mut names: std::collections::BTreeSet<String> =
+            stored.into_iter().map(|t| t.id).collect();
+        names.extend(self.registry.tenant_ids());
+        for tenant in names {
+            if let Err(e) = self.sync_tenant(&tenant).await {
+                tracing::warn!(tenant, error = %format!("{e:#}"), "cannot resync a tenant");
+            }
+        }
+    }
+
+    /// Store mode's lines of `/metrics` (Prometheus text).
+    pub fn metrics_text(&self) -> String {
+        let (tenants, functions) = self.served();
+        format!(
+            "# HELP authpipe_tenants Tenants this node serves.\n\
+             # TYPE authpipe_tenants gauge\n\
+             authpipe_tenants {tenants}\n\
+             # HELP authpipe_functions_deployed Deployed functions this node serves.\n\
+             # TYPE authpipe_functions_deployed gauge\n\
+             authpipe_functions_deployed {functions}\n\
+             # HELP authpipe_snapshot_compilations_total Saved sources this node compiled itself instead of loading their snapshot from the store (test runs of unsaved text not counted).\n\
+             # TYPE authpipe_snapshot_compilations_total counter\n\
+             authpipe_snapshot_compilations_total {}\n\
+             # HELP authpipe_cluster_live_nodes Nodes sharing the store, seen within the heartbeat timeout (1 on SQLite).\n\
+             # TYPE authpipe_cluster_live_nodes gauge\n\
+             authpipe_cluster_live_nodes {}\n",
+            self.registry.compilations(),
+            self.admission.live_nodes(),
+        )
+    }
+
+    /// Asks the store something cheap within 2 s (`/readyz`).
+    pub async fn check_store(&self) -> Result<(), String> {
+        match tokio::time::timeout(std::time::Duration::from_secs(2), self.store.tenants()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("no answer within 2 s".into()),
+        }
     }
 
     /// Flushes execution records (graceful shutdown).

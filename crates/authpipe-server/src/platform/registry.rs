@@ -127,6 +127,16 @@ impl<S: Store> Registry<S> {
             .cloned()
     }
 
+    /// The tenants served.
+    pub fn tenant_ids(&self) -> Vec<String> {
+        self.tenants
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+
     /// Sources compiled since start (not loaded from stored snapshots).
     pub fn compilations(&self) -> u64 {
         self.compilations.load(std::sync::atomic::Ordering::Relaxed)
