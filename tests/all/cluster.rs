@@ -498,3 +498,195 @@ fn deploys_through_two_nodes_at_once_leave_one_consistent_winner() {
         }
     }
 }
+
+/// What `scripts/cluster.sh up` started (Postgres, three nodes, nginx) in a
+/// directory of its own; `down` when dropped.
+struct LocalCluster {
+    dir: std::path::PathBuf,
+    url: String,
+    token: String,
+}
+
+impl LocalCluster {
+    fn up(label: &str) -> LocalCluster {
+        let dir = temp_dir(label);
+        // Free ports: the balancer, Postgres, and three consecutive for the nodes.
+        let free = || {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        };
+        let node_base = (0..100)
+            .map(|_| free())
+            .find(|&p| {
+                p < 65000
+                    && (1..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok())
+            })
+            .expect("three free consecutive ports");
+        let (lb, pg) = (free(), free());
+        let output = std::process::Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../scripts/cluster.sh"
+            ))
+            .arg("up")
+            .env("AUTHPIPE_CLUSTER_DIR", &dir)
+            .env("AUTHPIPE_BIN", authpipe_tests::authpipe_bin())
+            .env("AUTHPIPE_CLUSTER_LB_PORT", lb.to_string())
+            .env("AUTHPIPE_CLUSTER_NODE_PORT", node_base.to_string())
+            .env("AUTHPIPE_CLUSTER_PG_PORT", pg.to_string())
+            .output()
+            .expect("bash runs");
+        let cluster = LocalCluster {
+            url: format!("http://127.0.0.1:{lb}"),
+            token: std::fs::read_to_string(dir.join("admin.token"))
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            dir,
+        };
+        assert!(
+            output.status.success(),
+            "scripts/cluster.sh up failed:\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        cluster
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<(u16, Value), String> {
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.url))
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .body(body.map(|b| b.to_string()).unwrap_or_default())
+            .unwrap();
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        let mut response = agent.run(request).map_err(|e| e.to_string())?;
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+}
+
+impl Drop for LocalCluster {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("bash")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../scripts/cluster.sh"
+            ))
+            .arg("down")
+            .env("AUTHPIPE_CLUSTER_DIR", &self.dir)
+            .output();
+    }
+}
+
+#[test]
+fn behind_nginx_a_node_killed_under_load_loses_nothing_and_new_requests_succeed() {
+    let cluster = LocalCluster::up("cluster-lb");
+    let ok = |(status, body): (u16, Value)| assert!(status < 300, "{status}: {body}");
+    ok(cluster
+        .call(
+            "POST",
+            "/v1/tenants",
+            Some(json!({"id": "acme", "name": "Acme"})),
+        )
+        .unwrap());
+    for name in ["one", "two", "three"] {
+        ok(cluster
+            .call(
+                "POST",
+                "/v1/tenants/acme/functions",
+                Some(json!({"name": name, "source": mark(name), "triggers": ["pre-register"]})),
+            )
+            .unwrap());
+    }
+    let invoke = || {
+        cluster.call(
+            "POST",
+            "/v1/tenants/acme/pipelines/pre-register",
+            Some(json!({"user": {}, "context": {}})),
+        )
+    };
+    until("every node serves the three functions", || {
+        (0..6).all(|_| matches!(invoke(), Ok((200, r)) if r["user"]["trail"] == json!(["one", "two", "three"])))
+    });
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let killed_at = std::sync::Mutex::new(None::<Instant>);
+    let (before, after) = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let (mut before, mut after) = ((0u32, 0u32), (0u32, 0u32));
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let good = matches!(invoke(), Ok((200, _)));
+                        // Requests started a second after the kill: after failover.
+                        let settled = killed_at
+                            .lock()
+                            .unwrap()
+                            .is_some_and(|t| t.elapsed() > Duration::from_secs(1));
+                        let bucket = if settled { &mut after } else { &mut before };
+                        bucket.0 += 1;
+                        bucket.1 += u32::from(!good);
+                    }
+                    (before, after)
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(1500));
+        let pid = std::fs::read_to_string(cluster.dir.join("node-2.pid")).unwrap();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-9", pid.trim()])
+                .status()
+                .unwrap()
+                .success()
+        );
+        *killed_at.lock().unwrap() = Some(Instant::now());
+        std::thread::sleep(Duration::from_secs(4));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap())
+            .fold(((0, 0), (0, 0)), |acc, (b, a)| {
+                (
+                    (acc.0.0 + b.0, acc.0.1 + b.1),
+                    (acc.1.0 + a.0, acc.1.1 + a.1),
+                )
+            })
+    });
+    eprintln!(
+        "through nginx: {} requests ({} failed) up to a second after the kill, {} ({} failed) after",
+        before.0, before.1, after.0, after.1
+    );
+    assert!(after.0 > 20, "load kept running after the kill: {after:?}");
+    assert_eq!(after.1, 0, "every request after failover succeeds");
+    // No management data lost: everything made before the kill is there.
+    let (status, functions) = cluster
+        .call("GET", "/v1/tenants/acme/functions", None)
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(
+        functions["functions"].as_array().unwrap().len(),
+        3,
+        "{functions}"
+    );
+    ok(cluster
+        .call(
+            "PATCH",
+            "/v1/tenants/acme/functions/two",
+            Some(json!({"source": mark("two-after")})),
+        )
+        .unwrap());
+    until("the survivors serve the change", || {
+        (0..4).all(|_| matches!(invoke(), Ok((200, r)) if r["user"]["trail"] == json!(["one", "two-after", "three"])))
+    });
+}
