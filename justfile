@@ -41,6 +41,10 @@ cluster: build
 cluster-down:
     bash scripts/cluster.sh down
 
+# Cluster figures: req/s and p99 through nginx with 1 and 3 nodes, change propagation over N changes, a new node's ready time with F functions in the store.
+bench-cluster changes="100" functions="1000": build
+    python3 scripts/bench-cluster.py --changes {{changes}} --functions {{functions}}
+
 # Check the deployment files (Dockerfile, deploy/compose.yaml, deploy/kubernetes/, nginx configs) without Docker or a cluster.
 check-deploy:
     bash scripts/check-deploy.sh

@@ -25,6 +25,9 @@
 #   AUTHPIPE_CLUSTER_STORE    use this store (e.g. an existing postgres:// URL)
 #                             instead of starting Postgres
 #   AUTHPIPE_CLUSTER_WAIT     seconds to wait for each node to be ready (default 60)
+#   AUTHPIPE_CLUSTER_CACHE    `shared` (default: the nodes share this machine's
+#                             compiled-code cache) or `per-node` (each its own
+#                             under DIR/cache, as on separate machines)
 #   AUTHPIPE_POSTGRES_SH      the Postgres helper (default scripts/postgres.sh)
 #   NGINX                     the nginx binary (default /usr/sbin/nginx)
 set -euo pipefail
@@ -304,6 +307,9 @@ up() {
             cd "$dir"
             export AUTHPIPE_NODE_ID=$name AUTHPIPE_ADMIN_TOKEN=$admin_token \
                 AUTHPIPE_MASTER_KEY=$master_key AUTHPIPE_STORE=$store
+            if [ "${AUTHPIPE_CLUSTER_CACHE:-shared}" = per-node ]; then
+                export AUTHPIPE_CACHE_DIR=$dir/cache/$name
+            fi
             exec setsid "$bin" serve --store "$store" --listen "127.0.0.1:$port" \
                 </dev/null >>"$dir/$name.log" 2>&1
         ) &

@@ -690,3 +690,139 @@ fn behind_nginx_a_node_killed_under_load_loses_nothing_and_new_requests_succeed(
         (0..4).all(|_| matches!(invoke(), Ok((200, r)) if r["user"]["trail"] == json!(["one", "two-after", "three"])))
     });
 }
+
+/// A PostgreSQL of a test's own (to be stopped mid-test); stopped and
+/// removed when dropped.
+struct OwnPostgres {
+    dir: std::path::PathBuf,
+    url: String,
+}
+
+const POSTGRES_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres.sh");
+
+impl OwnPostgres {
+    fn start(label: &str) -> OwnPostgres {
+        let dir = temp_dir(label).join("pg");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let output = std::process::Command::new("bash")
+            .args([POSTGRES_SH, "start"])
+            .arg(&dir)
+            .arg(port.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let url = String::from_utf8(output.stdout).unwrap().trim().to_string();
+        OwnPostgres { dir, url }
+    }
+
+    fn stop(&self) {
+        let status = std::process::Command::new("bash")
+            .args([POSTGRES_SH, "stop"])
+            .arg(&self.dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        if self.dir.exists() {
+            self.stop();
+        }
+    }
+}
+
+#[test]
+fn with_the_database_gone_invocations_go_on_and_management_answers_503() {
+    let postgres = OwnPostgres::start("cluster-outage");
+    let a = node(&postgres.url, "outage");
+    assert_eq!(
+        call(
+            &a,
+            "POST",
+            "/v1/tenants",
+            ADMIN,
+            Some(json!({"id": "acme", "name": "Acme"}))
+        )
+        .0,
+        201
+    );
+    let (status, body) = call(
+        &a,
+        "POST",
+        "/v1/tenants/acme/functions",
+        ADMIN,
+        Some(json!({"name": "f", "source": mark("f"), "triggers": ["pre-register"]})),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(a.get("/readyz", None).status, 200);
+
+    postgres.stop();
+    let invoke = || {
+        call(
+            &a,
+            "POST",
+            "/v1/tenants/acme/pipelines/pre-register",
+            ADMIN,
+            Some(json!({"user": {}, "context": {}})),
+        )
+    };
+    for _ in 0..20 {
+        let (status, result) = invoke();
+        assert_eq!(status, 200, "invocations run on what is loaded: {result}");
+        assert_eq!(result["user"]["trail"], json!(["f"]));
+    }
+    let started = Instant::now();
+    let (status, body) = call(&a, "GET", "/v1/tenants/acme/functions", ADMIN, None);
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "fails fast: {:?}",
+        started.elapsed()
+    );
+    let (status, _) = call(
+        &a,
+        "PATCH",
+        "/v1/tenants/acme/functions/f",
+        ADMIN,
+        Some(json!({"source": mark("g")})),
+    );
+    assert_eq!(status, 503);
+    let ready = a.get("/readyz", None);
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    assert!(ready.body.contains("store"), "{}", ready.body);
+    assert_eq!(a.get("/healthz", None).status, 200, "alive all the same");
+    assert_eq!(invoke().0, 200, "and still serving");
+
+    // A database that is down at start is a clear error.
+    let dir = temp_dir("cluster-outage-start");
+    std::fs::create_dir_all(&dir).unwrap();
+    let refused = Server::try_start_with(
+        &dir,
+        &["--store".as_ref(), postgres.url.as_ref()],
+        &[
+            ("AUTHPIPE_ADMIN_TOKEN", ADMIN),
+            ("AUTHPIPE_MASTER_KEY", MASTER_KEY),
+        ],
+    )
+    .err()
+    .expect("no start without the database");
+    let port = postgres
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    assert!(refused.contains(&format!("127.0.0.1:{port}")), "{refused}");
+}
