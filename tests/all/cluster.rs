@@ -102,6 +102,10 @@ fn a_change_through_one_node_is_served_by_the_others_within_a_second() {
         .0,
         201
     );
+    // Straight away through B, before any notification could arrive: B
+    // finds the tenant in the store instead of answering 404.
+    let (status, body) = call(&b, "GET", "/v1/tenants/acme", ADMIN, None);
+    assert_eq!(status, 200, "{body}");
     let (status, key) = call(
         &a,
         "POST",

@@ -49,6 +49,22 @@ impl Call<'_> {
     }
 }
 
+/// A tenant this node does not serve yet may have been created through
+/// another node a moment ago (the change notification is still on its
+/// way): look in the store before answering 404, and load it if it is
+/// there. Only reached by callers already allowed to act on `tenant`, so
+/// it cannot be used to make the node query the store for random names.
+async fn catch_up_on_tenant(platform: &Platform, tenant: &str) -> Result<(), ApiError> {
+    platform.sync_tenant(tenant).await.map_err(|e| {
+        tracing::error!(tenant, error = %format!("{e:#}"), "cannot load a tenant from the store");
+        ApiError::unavailable("the store is not available; retry shortly")
+    })?;
+    match platform.registry.get(tenant) {
+        Some(_) => Ok(()),
+        None => Err(tenant_not_found(tenant)),
+    }
+}
+
 /// The methods a route accepts.
 fn methods(rest: &[&str]) -> Option<&'static [Method]> {
     const GET: &[Method] = &[Method::GET];
@@ -207,7 +223,7 @@ where
     let tenant = tenant.to_string();
     call.principal.require(&tenant, need(rest))?;
     if platform.registry.get(&tenant).is_none() {
-        return Err(tenant_not_found(&tenant));
+        catch_up_on_tenant(platform, &tenant).await?;
     }
     let method = request.method().clone();
     match (rest, method) {
