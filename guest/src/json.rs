@@ -514,6 +514,8 @@ pub struct AllowParts {
     pub access_token: qjs::JSValue,
     /// Custom data (likewise).
     pub custom_data: qjs::JSValue,
+    /// The Auth0 flavours' `auth0` section, when there is one.
+    pub auth0: Option<qjs::JSValue>,
 }
 
 /// Writes the whole result JSON of an allowing call. The envelope is
@@ -611,6 +613,10 @@ impl Writer<'_> {
         unsafe { self.member(parts.access_token, ToJson::Skip)? };
         self.out.extend_from_slice(b"},\"custom_data\":");
         unsafe { self.member(parts.custom_data, ToJson::Skip)? };
+        if let Some(auth0) = parts.auth0 {
+            self.out.extend_from_slice(b",\"auth0\":");
+            unsafe { self.member(auth0, ToJson::Call)? };
+        }
         self.out.push(b'}');
         Ok(())
     }

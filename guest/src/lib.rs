@@ -4,13 +4,16 @@
 //! The engine has two exports and talks to its host only through WASI:
 //!
 //! * `wizer-initialize` runs once, at compile time, under wasmtime-wizer.
-//!   Standard input holds the function's file name on the first line and its
-//!   JavaScript source after it. The source is evaluated, so `pipe` exists in
-//!   the heap that the snapshot freezes. Standard output receives one JSON
+//!   Standard input holds the function's file name on the first line, its
+//!   flavour (`authing`, `auth0-rule`, `auth0-action`) on the second and its
+//!   JavaScript source after them. The source is evaluated, so `pipe` (or
+//!   the rule, or the action's handlers) exists in the heap that the
+//!   snapshot freezes. Standard output receives one JSON
 //!   line: `{"ok":true}` or `{"ok":false,"error":{…}}` for a syntax error.
 //! * `_start` runs once per invocation, on a fresh instance of the snapshot.
 //!   Standard input holds the input JSON (`{"user":…,"context":…}`), the WASI
-//!   environment holds `env`, standard output receives the result JSON and
+//!   environment holds `env`, the arguments `authpipe TRIGGER` name the
+//!   trigger when there is one, standard output receives the result JSON and
 //!   standard error receives one JSON log record per line.
 //!
 //! Because only WASI is imported, the snapshot also runs under a stock
@@ -30,7 +33,7 @@ mod url_api;
 mod wasi;
 
 use javy::quickjs::{
-    ArrayBuffer, Ctx, Function, Object, Persistent, Value, context::EvalOptions, qjs,
+    ArrayBuffer, Ctx, Function, Object, Persistent, Value, context::EvalOptions, function::Opt, qjs,
 };
 use javy::{Config, Runtime};
 use std::cell::{OnceCell, RefCell};
@@ -41,12 +44,43 @@ const PRELUDE: &str = include_str!("prelude.js");
 
 /// The prelude's parts, each a factory the prelude calls: Buffer, URL,
 /// console formatting and the other web-standard APIs; Web Crypto and
-/// Node's crypto; Intl.
-const PRELUDE_PARTS: [(&str, &str); 3] = [
+/// Node's crypto; Intl; the Auth0 Rules and Actions adapters.
+const PRELUDE_PARTS: [(&str, &str); 4] = [
     ("web", include_str!("web.js")),
     ("crypto", include_str!("crypto.js")),
     ("intl", include_str!("intl.js")),
+    ("auth0", include_str!("auth0.js")),
 ];
+
+/// The shape of the function's source, as the host names it on the second
+/// line of the initializer's input (see the host's `Flavor`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    /// `pipe(user, context, callback)`.
+    Authing,
+    /// One `function (user, context, callback)` expression.
+    Auth0Rule,
+    /// `exports.onExecute… = async (event, api) => …`.
+    Auth0Action,
+}
+
+impl Flavor {
+    fn parse(name: &str) -> Self {
+        match name.trim() {
+            "auth0-rule" => Flavor::Auth0Rule,
+            "auth0-action" => Flavor::Auth0Action,
+            _ => Flavor::Authing,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Flavor::Authing => "authing",
+            Flavor::Auth0Rule => "auth0-rule",
+            Flavor::Auth0Action => "auth0-action",
+        }
+    }
+}
 
 /// The QuickJS runtime the snapshot carries, with the prelude's entry points.
 struct Engine {
@@ -155,8 +189,9 @@ pub extern "C" fn initialize() {
     fastrand::seed(0);
     let input = wasi::read_stdin();
     let input = String::from_utf8_lossy(&input);
-    let (file_name, source) = input.split_once('\n').unwrap_or(("function.js", ""));
-    let report = match Engine::new(file_name, source) {
+    let (file_name, rest) = input.split_once('\n').unwrap_or(("function.js", ""));
+    let (flavor, source) = rest.split_once('\n').unwrap_or((rest, ""));
+    let report = match Engine::new(file_name, Flavor::parse(flavor), source) {
         Ok((engine, warnings_json)) => {
             let _ = ENGINE.0.set(engine);
             prepare_call_heap();
@@ -250,7 +285,7 @@ impl Engine {
     /// Builds the runtime, installs the prelude and evaluates the user's
     /// source. Returns the engine and the compile warnings (a JSON array);
     /// on failure, the `error` object of the report as JSON.
-    fn new(file_name: &str, source: &str) -> Result<(Self, String), String> {
+    fn new(file_name: &str, flavor: Flavor, source: &str) -> Result<(Self, String), String> {
         let mut config = Config::default();
         config
             .gc_threshold(GC_THRESHOLD_BYTES)
@@ -264,20 +299,39 @@ impl Engine {
                     .get(name)
                     .map_err(|e| internal_error(&describe(&ctx, e)))
             };
+            entry("beginFlavor")?
+                .call::<_, ()>((flavor.name(),))
+                .map_err(|e| internal_error(&describe(&ctx, e)))?;
             let mut options = EvalOptions::default();
             options.global = true;
             options.strict = false;
             options.filename = Some(file_name.to_string());
-            if let Err(e) = ctx.eval_with_options::<(), _>(source, options) {
-                let exception = ctx.catch();
-                let report: String = entry("compileError")?
-                    .call((exception, file_name))
-                    .map_err(|_| internal_error(&e.to_string()))?;
-                return Err(report);
+            // A rule is one function expression: evaluated in parentheses
+            // (on the same first line, so positions hold but for one column
+            // there), its value is the function.
+            let wrapped;
+            let text = if flavor == Flavor::Auth0Rule {
+                wrapped = format!("({source}\n)");
+                wrapped.as_str()
+            } else {
+                source
+            };
+            let evaluated = match ctx.eval_with_options::<Value, _>(text, options) {
+                Ok(value) => value,
+                Err(e) => {
+                    let exception = ctx.catch();
+                    let report: String = entry("compileError")?
+                        .call((exception, file_name))
+                        .map_err(|_| internal_error(&e.to_string()))?;
+                    return Err(report);
+                }
+            };
+            let problem: Option<String> = match flavor {
+                Flavor::Authing => entry("checkPipe")?.call(()),
+                Flavor::Auth0Rule => entry("adoptRule")?.call((evaluated,)),
+                Flavor::Auth0Action => entry("adoptAction")?.call(()),
             }
-            let problem: Option<String> = entry("checkPipe")?
-                .call(())
-                .map_err(|e| internal_error(&describe(&ctx, e)))?;
+            .map_err(|e| internal_error(&describe(&ctx, e)))?;
             if let Some(report) = problem {
                 return Err(report);
             }
@@ -663,8 +717,9 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
             }
         })?,
     )?;
-    // allow(user, context, idTokenClaims, accessTokenClaims, customData):
-    // the function allowed; its result is serialised now, once.
+    // allow(user, context, idTokenClaims, accessTokenClaims, customData,
+    // auth0): the function allowed; its result is serialised now, once.
+    // `auth0` (an object, or null) is the Auth0 flavours' section.
     natives.set(
         "allow",
         Function::new(
@@ -674,7 +729,8 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
              context: Value<'js>,
              id_token: Value<'js>,
              access_token: Value<'js>,
-             custom_data: Value<'js>| {
+             custom_data: Value<'js>,
+             auth0: Opt<Value<'js>>| {
                 let shadows = ENGINE.0.get().map(|engine| &engine.shadows);
                 let raw = ctx.as_raw().as_ptr();
                 // SAFETY: every value is a live value of this live context.
@@ -687,6 +743,7 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
                             id_token: id_token.as_raw(),
                             access_token: access_token.as_raw(),
                             custom_data: custom_data.as_raw(),
+                            auth0: auth0.0.filter(Value::is_object).map(|v| v.as_raw()),
                         },
                         shadows,
                     )
@@ -720,6 +777,22 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
                     )
                 };
                 decide(result);
+            },
+        )?,
+    )?;
+    // trigger(): the trigger this call runs for (the host's first WASI
+    // argument), or null.
+    natives.set(
+        "trigger",
+        Function::new(
+            ctx.clone(),
+            |ctx: Ctx<'js>| -> javy::quickjs::Result<Value<'js>> {
+                match wasi::args().into_iter().nth(1) {
+                    Some(trigger) => {
+                        javy::quickjs::String::from_str(ctx, &trigger).map(Value::from)
+                    }
+                    None => Ok(Value::new_null(ctx)),
+                }
             },
         )?,
     )?;

@@ -774,6 +774,23 @@
   const idTokenClaims = create(null);
   const accessTokenClaims = create(null);
   const customData = create(null);
+  // The result's `auth0` section (Auth0 flavours): null while empty.
+  let auth0Section = null;
+
+  // Auth0 Rules and Actions (auth0.js): globals and adapters.
+  const auth0 = parts.auth0(natives, {
+    env: () => global.env,
+    idTokenClaims,
+    accessTokenClaims,
+    setAuth0: (section) => { auth0Section = section; },
+    Buffer: web.Buffer,
+    nodeCrypto: cryptoApi.nodeCrypto,
+    querystring,
+  });
+  // What `run` calls: null for `pipe` (Authing), else an Auth0 adapter;
+  // and how messages name the function.
+  let entry = null;
+  let entryName = 'pipe';
 
   const isObject = (v) => v !== null && typeof v === 'object' && !isArray(v);
 
@@ -825,7 +842,7 @@
       hostRefuse('invalid_output', 'callback(null, user, context) needs objects for user and context', null);
       return;
     }
-    hostAllow(nextUser, nextContext, idTokenClaims, accessTokenClaims, customData);
+    hostAllow(nextUser, nextContext, idTokenClaims, accessTokenClaims, customData, auth0Section);
   }
 
   // `pipe` threw (`how` = 'threw') or its promise rejected ('rejected').
@@ -913,7 +930,7 @@
     currentContext = context;
     setPrototypeOf(user, userHelpers);
     try {
-      return pipe(user, context, callback);
+      return entry === null ? pipe(user, context, callback) : entry(user, context, callback);
     } catch (err) {
       failed(err, 'threw');
       return undefined;
@@ -926,8 +943,8 @@
     if (decided) return;
     decided = true;
     const message = settled
-      ? 'pipe returned without calling callback(err) or callback(null, user, context)'
-      : 'pipe is still waiting on a promise that never settles and has not called callback';
+      ? `${entryName} returned without calling callback(err) or callback(null, user, context)`
+      : `${entryName} is still waiting on a promise that never settles and has not called callback`;
     hostRefuse('no_callback', message, null);
   }
 
@@ -959,6 +976,41 @@
     return stringify(compileWarnings);
   }
 
+  // Before the user's source is evaluated: the flavour's globals.
+  function beginFlavor(flavor) {
+    if (flavor === 'auth0-rule') {
+      auth0.ruleGlobals();
+      entryName = 'the rule';
+    } else if (flavor === 'auth0-action') {
+      auth0.actionGlobals();
+      entryName = 'the action';
+    }
+  }
+
+  // After a rule's source was evaluated (as one expression, `fn`).
+  function adoptRule(fn) {
+    if (typeof fn !== 'function') {
+      return stringify({
+        kind: 'compile_error',
+        message: 'an Auth0 rule must be one function (user, context, callback) { … }',
+      });
+    }
+    entry = auth0.rule(fn);
+    return undefined;
+  }
+
+  // After an action's source was evaluated.
+  function adoptAction() {
+    if (auth0.exportedHandlers() === null) {
+      return stringify({
+        kind: 'compile_error',
+        message: `an Auth0 action must export a handler, e.g. exports.onExecutePostLogin = async (event, api) => { … } (one of ${auth0.HANDLER_NAMES.join(', ')})`,
+      });
+    }
+    entry = auth0.action();
+    return undefined;
+  }
+
   function checkPipe() {
     if (typeof pipe !== 'function') {
       return stringify({
@@ -988,5 +1040,6 @@
 
   return {
     run, settle, finish, compileError, checkPipe, endCompile, shadowKeys, nextTimerDelay, runTimers, warnRejection,
+    beginFlavor, adoptRule, adoptAction,
   };
 })

@@ -31,6 +31,8 @@ unsafe extern "C" {
     fn random_get(buf: *mut u8, len: usize) -> u16;
     fn environ_sizes_get(count: *mut usize, buf_size: *mut usize) -> u16;
     fn environ_get(environ: *mut *mut u8, environ_buf: *mut u8) -> u16;
+    fn args_sizes_get(count: *mut usize, buf_size: *mut usize) -> u16;
+    fn args_get(argv: *mut *mut u8, argv_buf: *mut u8) -> u16;
     fn poll_oneoff(
         subscriptions: *const u8,
         events: *mut u8,
@@ -144,6 +146,26 @@ pub fn environment() -> Vec<(String, String)> {
             let (key, value) = entry.split_once('=')?;
             Some((key.to_string(), value.to_string()))
         })
+        .collect()
+}
+
+/// This call's WASI arguments (authpipe's host passes `authpipe TRIGGER`
+/// when the call runs in a trigger's pipeline).
+pub fn args() -> Vec<String> {
+    let (mut count, mut size) = (0usize, 0usize);
+    // SAFETY: both out-pointers are valid for writes.
+    if unsafe { args_sizes_get(&mut count, &mut size) } != 0 || count == 0 {
+        return Vec::new();
+    }
+    let mut pointers: Vec<*mut u8> = vec![std::ptr::null_mut(); count];
+    let mut buf = vec![0u8; size];
+    // SAFETY: the arrays have the sizes the host just reported.
+    if unsafe { args_get(pointers.as_mut_ptr(), buf.as_mut_ptr()) } != 0 {
+        return Vec::new();
+    }
+    buf.split(|&b| b == 0)
+        .take(count)
+        .map(|arg| String::from_utf8_lossy(arg).into_owned())
         .collect()
 }
 

@@ -54,7 +54,7 @@ pub fn run(
     let engine_ms = ms(started.elapsed());
 
     let started = Instant::now();
-    let function = match load::function(runtime, path)? {
+    let function = match load::function(runtime, path, call.flavor)? {
         Ok(function) => function,
         Err(code) => return Ok(code),
     };

@@ -78,9 +78,13 @@ pub fn report_compile_error(path: &Path, error: CompileError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Loads FN.wasm or compiles FN.js. A compile error is reported here and
-/// comes back as the exit status to use.
-pub fn function(runtime: &Runtime, path: &Path) -> Result<Result<Function, ExitCode>> {
+/// Loads FN.wasm or compiles FN.js (as `flavor`, or the detected one). A
+/// compile error is reported here and comes back as the exit status to use.
+pub fn function(
+    runtime: &Runtime,
+    path: &Path,
+    flavor: Option<authpipe::Flavor>,
+) -> Result<Result<Function, ExitCode>> {
     let name = function_name(path);
     if path.extension().is_some_and(|e| e == "wasm") {
         let snapshot = authpipe::bounded::read_file_capped(path, MAX_SNAPSHOT_BYTES)?;
@@ -88,7 +92,7 @@ pub fn function(runtime: &Runtime, path: &Path) -> Result<Result<Function, ExitC
     }
     let source = read_source(path)?;
     let compiled = runtime
-        .compile_as(&name, &display_name(path), &source)
+        .compile_flavored(&name, &display_name(path), &source, flavor)
         .map_err(|error| report_compile_error(path, error));
     if let Ok(function) = &compiled {
         print_warnings(function.warnings());

@@ -98,6 +98,10 @@ enum Command {
         /// Where to write the snapshot [default: FN.wasm beside FN.js].
         #[arg(short, long, value_name = "FN.wasm")]
         output: Option<PathBuf>,
+        /// The shape of the source: authing (`pipe`), auth0-rule or
+        /// auth0-action [default: detected].
+        #[arg(long, value_name = "FLAVOR", value_parser = parse_flavor)]
+        flavor: Option<authpipe::Flavor>,
     },
     /// Run one function once and print its result JSON on stdout.
     Run {
@@ -262,6 +266,34 @@ struct CallArgs {
     /// fetch is denied.
     #[arg(long = "allow-fetch", value_name = "PATTERN")]
     allow_fetch: Vec<String>,
+    /// The shape of the source: authing (`pipe`), auth0-rule or
+    /// auth0-action [default: the function's in --config, else detected].
+    #[arg(long, value_name = "FLAVOR", value_parser = parse_flavor)]
+    flavor: Option<authpipe::Flavor>,
+    /// Run as part of this trigger's pipeline: picks an Auth0 action's
+    /// handler (post-authentication runs onExecutePostLogin, pre-register
+    /// onExecutePreUserRegistration, …) [default: the function's first
+    /// trigger in --config].
+    #[arg(long, value_name = "TRIGGER", value_parser = parse_trigger)]
+    trigger: Option<authpipe_server::config::Trigger>,
+}
+
+fn parse_flavor(text: &str) -> Result<authpipe::Flavor, String> {
+    text.parse()
+        .map_err(|e: authpipe::UnknownFlavor| e.to_string())
+}
+
+fn parse_trigger(text: &str) -> Result<authpipe_server::config::Trigger, String> {
+    authpipe_server::config::Trigger::parse(text).ok_or_else(|| {
+        let known: Vec<&str> = authpipe_server::config::Trigger::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        format!(
+            "unknown trigger {text:?}; expected one of {}",
+            known.join(", ")
+        )
+    })
 }
 
 /// Largest `--input` accepted: the input limit of an invocation.
@@ -396,13 +428,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             unreachable!("handled above")
         }
         Command::Test { config, filter } => testing::run(&runtime, &config, filter.as_deref()),
-        Command::CompileFunction { source, output } => {
+        Command::CompileFunction {
+            source,
+            output,
+            flavor,
+        } => {
             let output = output.unwrap_or_else(|| source.with_extension("wasm"));
             let text = load::read_source(&source)?;
-            let snapshot = match runtime.snapshot_as(&load::display_name(&source), &text) {
-                Ok(snapshot) => snapshot,
-                Err(error) => return Ok(load::report_compile_error(&source, error)),
-            };
+            let snapshot =
+                match runtime.snapshot_flavored(&load::display_name(&source), &text, flavor) {
+                    Ok(snapshot) => snapshot,
+                    Err(error) => return Ok(load::report_compile_error(&source, error)),
+                };
             load::print_warnings(&authpipe::Runtime::snapshot_warnings(&snapshot)?);
             std::fs::write(&output, snapshot)
                 .with_context(|| format!("cannot write {}", output.display()))?;

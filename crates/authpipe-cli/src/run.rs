@@ -6,6 +6,7 @@ use crate::{CallArgs, load, testing};
 use anyhow::{Result, bail};
 use authpipe::fetch::{FetchPolicy, Fetcher, HttpFetcher};
 use authpipe::{Environ, Function, Limits, Runtime, Stage};
+use authpipe_server::config::Trigger;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ struct Loaded {
     env: Vec<(String, String)>,
     fetch_allow: Vec<String>,
     limits: Limits,
+    /// The trigger it runs for unless `--trigger` says otherwise.
+    trigger: Option<Trigger>,
 }
 
 /// Runs the target once and prints the result JSON.
@@ -39,7 +42,7 @@ pub fn run(runtime: &Runtime, target: Target, call: &CallArgs) -> Result<ExitCod
         Some(path) => Some(testing::read_fixture(path).map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let loaded = match load_target(runtime, &target)? {
+    let loaded = match load_target(runtime, &target, call)? {
         Ok(loaded) => loaded,
         Err(code) => return Ok(code),
     };
@@ -79,12 +82,15 @@ pub fn run(runtime: &Runtime, target: Target, call: &CallArgs) -> Result<ExitCod
         Some(replay) => replay.clone(),
         None => Arc::new(HttpFetcher::new(policy)),
     };
-    let stage = Stage {
+    let mut stage = Stage {
         env: Arc::new(Environ::new(env)?),
         limits: call.limits_over(loaded.limits)?,
         fetch,
         ..Stage::new(loaded.function)
     };
+    if let Some(trigger) = call.trigger.or(loaded.trigger) {
+        stage = stage.in_trigger(trigger.as_str());
+    }
     let result = stage.run_blocking(&input);
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, &result)?;
@@ -105,20 +111,27 @@ pub fn run(runtime: &Runtime, target: Target, call: &CallArgs) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-fn load_target(runtime: &Runtime, target: &Target) -> Result<Result<Loaded, ExitCode>> {
+fn load_target(
+    runtime: &Runtime,
+    target: &Target,
+    call: &CallArgs,
+) -> Result<Result<Loaded, ExitCode>> {
     match (&target.path, &target.config, &target.name) {
         (Some(path), None, None) => {
             let source = match path.extension().is_some_and(|e| e == "wasm") {
                 true => None,
                 false => Some((load::display_name(path), load::read_source(path)?)),
             };
-            Ok(load::function(runtime, path)?.map(|function| Loaded {
-                function,
-                source,
-                env: Vec::new(),
-                fetch_allow: Vec::new(),
-                limits: Limits::default(),
-            }))
+            Ok(
+                load::function(runtime, path, call.flavor)?.map(|function| Loaded {
+                    function,
+                    source,
+                    env: Vec::new(),
+                    fetch_allow: Vec::new(),
+                    limits: Limits::default(),
+                    trigger: None,
+                }),
+            )
         }
         (None, Some(config_path), Some(name)) => {
             let config = testing::load_config(config_path)?;
@@ -130,8 +143,10 @@ fn load_target(runtime: &Runtime, target: &Target) -> Result<Result<Loaded, Exit
                     names.join(", ")
                 );
             };
-            let function = match runtime.compile_as(&found.name, &found.source_file, &found.source)
-            {
+            let flavor = call.flavor.or(found.flavor);
+            let compiled =
+                runtime.compile_flavored(&found.name, &found.source_file, &found.source, flavor);
+            let function = match compiled {
                 Ok(function) => function,
                 Err(error) => {
                     return Ok(Err(load::report_compile_error(&found.source_path, error)));
@@ -144,6 +159,7 @@ fn load_target(runtime: &Runtime, target: &Target) -> Result<Result<Loaded, Exit
                 env: config.env.clone(),
                 fetch_allow: config.fetch_allow.clone(),
                 limits: found.limits,
+                trigger: found.triggers.first().copied(),
             }))
         }
         (Some(_), Some(_), _) => {

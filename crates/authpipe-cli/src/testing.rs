@@ -74,7 +74,12 @@ fn run_all(runtime: &Runtime, config: &Config, filter: Option<&str>) -> Result<E
             continue;
         }
         matched += files.len();
-        let compiled = runtime.compile_as(&function.name, &function.source_file, &function.source);
+        let compiled = runtime.compile_flavored(
+            &function.name,
+            &function.source_file,
+            &function.source,
+            function.flavor,
+        );
         if let Ok(compiled) = &compiled {
             for warning in compiled.warnings() {
                 println!("warning: {}: {warning}", function.name);
@@ -188,12 +193,15 @@ fn run_case(
     let environ = Environ::new(env).map_err(|e| vec![format!("env: {e}")])?;
     let recorded = std::mem::take(&mut fixture.fetch);
     let replay = Arc::new(Replay::new(config.fetch.clone(), recorded));
-    let stage = Stage {
+    let mut stage = Stage {
         env: Arc::new(environ),
         limits: function.limits,
         fetch: replay.clone(),
         ..Stage::new(compiled.clone())
     };
+    if let Some(trigger) = function.triggers.first() {
+        stage = stage.in_trigger(trigger.as_str());
+    }
     let input = serde_json::to_vec(&fixture.input).expect("JSON values serialise");
     let result = stage.run_blocking(&input);
     let report = replay.report();

@@ -4,7 +4,7 @@
 //! value, and nothing is started with a broken configuration.
 
 use authpipe::fetch::{AllowPattern, FetchPolicy};
-use authpipe::{Limits, OnError};
+use authpipe::{Flavor, Limits, OnError};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -208,6 +208,8 @@ pub struct FunctionConfig {
     pub limits: Limits,
     /// What an error in it does to its pipeline.
     pub on_error: OnError,
+    /// The shape of its source (`flavor = "…"`); `None`: detected.
+    pub flavor: Option<Flavor>,
     /// Line of its `[[function]]` table, for later error messages.
     pub line: usize,
 }
@@ -343,6 +345,7 @@ struct RawFunction {
     fuel: Option<Spanned<i64>>,
     memory_mb: Option<Spanned<i64>>,
     on_error: Option<Spanned<String>>,
+    flavor: Option<Spanned<String>>,
     fixtures: Option<Spanned<String>>,
 }
 
@@ -820,6 +823,15 @@ fn functions(
                 ));
             }
         };
+        let flavor = match &f.flavor {
+            None => None,
+            Some(value) => Some(
+                value
+                    .get_ref()
+                    .parse::<Flavor>()
+                    .map_err(|e| at.span(value, format!("flavor = {:?}: {e}", value.get_ref())))?,
+            ),
+        };
         let source_path = base.join(f.source.get_ref());
         let source = authpipe::bounded::read_source_file(&source_path)
             .map_err(|e| at.span(&f.source, format!("source = {:?}: {e}", f.source.get_ref())))?;
@@ -839,6 +851,7 @@ fn functions(
             is_async: f.is_async,
             limits,
             on_error,
+            flavor,
             line,
         });
     }

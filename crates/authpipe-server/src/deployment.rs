@@ -86,6 +86,7 @@ impl Deployment {
                 .filter(|old| {
                     old.source_hash == hashes[function.name.as_str()]
                         && old.config.source_file == function.source_file
+                        && old.config.flavor == function.flavor
                 })
                 .map(|old| old.stage.function.clone());
             match reusable {
@@ -98,10 +99,11 @@ impl Deployment {
                     let (runtime, function) = (runtime.clone(), function.clone());
                     tasks.spawn(async move {
                         let result = runtime
-                            .compile_as_async(
+                            .compile_flavored_async(
                                 &function.name,
                                 &function.source_file,
                                 &function.source,
+                                function.flavor,
                             )
                             .await;
                         (function, result)
@@ -195,7 +197,12 @@ fn pipeline_for(
         .filter(|f| f.enabled && f.triggers.contains(&trigger))
         .collect();
     members.sort_by_key(|f| f.order);
-    let stage = |f: &&FunctionConfig| functions[&f.name].stage.clone();
+    let stage = |f: &&FunctionConfig| {
+        functions[&f.name]
+            .stage
+            .clone()
+            .in_trigger(trigger.as_str())
+    };
     TriggerPipeline {
         sync: Pipeline::new(members.iter().filter(|f| !f.is_async).map(stage).collect()),
         background: members.iter().filter(|f| f.is_async).map(stage).collect(),

@@ -164,6 +164,10 @@ pub struct FunctionSettings {
     /// `javascript` or `typescript` (types are removed when it compiles).
     #[serde(default = "javascript")]
     pub language: String,
+    /// `authing`, `auth0-rule` or `auth0-action`; `None`: detected from
+    /// the source when it compiles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavor: Option<String>,
 }
 
 fn yes() -> bool {

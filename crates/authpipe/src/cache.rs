@@ -107,14 +107,22 @@ impl ModuleCache {
         }
     }
 
-    /// Where the snapshot of `source` (compiled as `file`) is kept, when
+    /// Where the snapshot of `source` (compiled as `file`, as `flavor` or detected) is kept, when
     /// there is a cache directory. The key covers the engine, so a new
     /// engine never reuses an old snapshot.
-    pub fn snapshot_path(&self, file: &str, source: &str) -> Option<PathBuf> {
+    pub fn snapshot_path(
+        &self,
+        file: &str,
+        flavor: Option<crate::Flavor>,
+        source: &str,
+    ) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
         let mut hasher = Sha256::new();
         hasher.update(engine_digest());
         hasher.update(file.as_bytes());
+        hasher.update([0]);
+        // Unset (detected) and each flavour are distinct keys.
+        hasher.update(flavor.map_or("detect", crate::Flavor::name).as_bytes());
         hasher.update([0]);
         hasher.update(source.as_bytes());
         Some(dir.join(format!(

@@ -4,6 +4,7 @@
 //! disk); each compile then only instantiates it, evaluates the source and
 //! snapshots the memory.
 
+use crate::flavor::Flavor;
 use crate::function::Function;
 use crate::limits::MAX_SOURCE_BYTES;
 use crate::runtime::{ENGINE_WASM, Runtime};
@@ -125,7 +126,19 @@ impl Runtime {
         file: &str,
         source: &str,
     ) -> Result<Function, CompileError> {
-        let cached = self.inner.modules.snapshot_path(file, source);
+        self.compile_flavored(name, file, source, None)
+    }
+
+    /// [`Runtime::compile_as`] of a source of the given flavour
+    /// ([`Flavor::detect`]ed when `None`).
+    pub fn compile_flavored(
+        &self,
+        name: &str,
+        file: &str,
+        source: &str,
+        flavor: Option<Flavor>,
+    ) -> Result<Function, CompileError> {
+        let cached = self.inner.modules.snapshot_path(file, flavor, source);
         if let Some((path, snapshot)) = cached
             .as_ref()
             .and_then(|p| Some((p, std::fs::read(p).ok()?)))
@@ -140,7 +153,7 @@ impl Runtime {
                 }
             }
         }
-        let snapshot = self.snapshot_as(file, source)?;
+        let snapshot = self.snapshot_flavored(file, source, flavor)?;
         if let Some(path) = &cached {
             self.inner.modules.store_snapshot(path, &snapshot);
         }
@@ -161,13 +174,28 @@ impl Runtime {
         file: &str,
         source: &str,
     ) -> Result<Function, CompileError> {
+        self.compile_flavored_async(name, file, source, None).await
+    }
+
+    /// [`Runtime::compile_flavored`] on tokio's blocking pool.
+    pub async fn compile_flavored_async(
+        &self,
+        name: &str,
+        file: &str,
+        source: &str,
+        flavor: Option<Flavor>,
+    ) -> Result<Function, CompileError> {
         let (runtime, name, file, source) = (
             self.clone(),
             name.to_string(),
             file.to_string(),
             source.to_string(),
         );
-        match tokio::task::spawn_blocking(move || runtime.compile_as(&name, &file, &source)).await {
+        match tokio::task::spawn_blocking(move || {
+            runtime.compile_flavored(&name, &file, &source, flavor)
+        })
+        .await
+        {
             Ok(result) => result,
             Err(e) => Err(CompileError::Internal(
                 anyhow::Error::new(e).context("the compile task failed"),
@@ -192,6 +220,17 @@ impl Runtime {
     /// [`Runtime::snapshot`] of `source` read from `file` (the name error
     /// positions and stack traces use).
     pub fn snapshot_as(&self, file: &str, source: &str) -> Result<Vec<u8>, CompileError> {
+        self.snapshot_flavored(file, source, None)
+    }
+
+    /// [`Runtime::snapshot_as`] of a source of the given flavour
+    /// ([`Flavor::detect`]ed when `None`).
+    pub fn snapshot_flavored(
+        &self,
+        file: &str,
+        source: &str,
+        flavor: Option<Flavor>,
+    ) -> Result<Vec<u8>, CompileError> {
         let file = file.to_string();
         if source.len() > MAX_SOURCE_BYTES {
             return Err(CompileError::Source {
@@ -218,8 +257,10 @@ impl Runtime {
         } else {
             source
         };
+        let flavor = flavor.unwrap_or_else(|| Flavor::detect(source));
+        let source = flavor.prepare(source);
         let instrumented = self.instrumented()?;
-        let stdin = format!("{file}\n{source}").into_bytes();
+        let stdin = format!("{file}\n{flavor}\n{source}").into_bytes();
         // Waiting for a compile slot does not count against the top-level
         // code's time budget.
         let _slot = self

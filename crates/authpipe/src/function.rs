@@ -52,6 +52,7 @@ pub(crate) enum StageOutput {
         context: Value,
         claims: Claims,
         custom_data: Map<String, Value>,
+        auth0: Map<String, Value>,
     },
     Refused(FunctionError),
 }
@@ -153,13 +154,15 @@ impl Function {
     }
 
     /// Runs the function once on `input` in a fresh sandbox; its `fetch`
-    /// calls go to `fetcher`. `cancel` stops it early.
+    /// calls go to `fetcher`; `trigger` is the guest's first argument.
+    /// `cancel` stops it early.
     pub(crate) fn call(
         &self,
         input: Vec<u8>,
         env: &Arc<Environ>,
         limits: &Limits,
         fetcher: &Arc<dyn Fetcher>,
+        trigger: Option<&str>,
         cancel: &CancelToken,
     ) -> StageRun {
         let started = Instant::now();
@@ -190,7 +193,8 @@ impl Function {
             &runtime.engine,
             CallState::new(input, env.clone(), limits.max_memory_bytes(), deadline)
                 .with_fetch(fetcher.clone())
-                .with_cancel(cancel.clone()),
+                .with_cancel(cancel.clone())
+                .with_trigger(trigger),
         );
         store.limiter(|state| state);
         let outcome = self.run_in(&mut store, limits);
@@ -333,6 +337,8 @@ struct GuestOutput {
     #[serde(default)]
     custom_data: Option<Map<String, Value>>,
     #[serde(default)]
+    auth0: Option<Map<String, Value>>,
+    #[serde(default)]
     error: Option<GuestError>,
 }
 
@@ -376,6 +382,7 @@ fn parse_output(stdout: &[u8]) -> StageOutput {
                     context,
                     claims: output.claims.unwrap_or_default(),
                     custom_data: output.custom_data.unwrap_or_default(),
+                    auth0: output.auth0.unwrap_or_default(),
                 }
             }
             _ => invalid("an allowing result must carry user and context objects".into()),

@@ -46,6 +46,7 @@ mod cache;
 mod cancel;
 mod compile;
 pub mod fetch;
+mod flavor;
 mod function;
 mod limits;
 mod long_calls;
@@ -61,6 +62,7 @@ mod typescript;
 pub use cache::{DEFAULT_CACHE_MAX_BYTES, PruneStats, prune as prune_cache};
 pub use cancel::CancelToken;
 pub use compile::CompileError;
+pub use flavor::{Flavor, UnknownFlavor};
 pub use function::Function;
 pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, FUEL_RANGE, LimitError, Limits,

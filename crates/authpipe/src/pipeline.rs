@@ -35,6 +35,10 @@ pub struct Stage {
     /// The version of the function this stage runs, reported in its
     /// stage entry (store mode; `None` in file mode).
     pub version: Option<i64>,
+    /// The trigger this stage runs for, when it runs in a trigger's
+    /// pipeline: it picks an Auth0 Action's handler
+    /// (`onExecutePostLogin`, …) when the action exports several.
+    pub trigger: Option<Arc<str>>,
 }
 
 impl Stage {
@@ -47,7 +51,15 @@ impl Stage {
             on_error: OnError::Deny,
             fetch: fetch::deny_all(),
             version: None,
+            trigger: None,
         }
+    }
+
+    /// This stage as a member of `trigger`'s pipeline (see
+    /// [`Stage::trigger`]).
+    pub fn in_trigger(mut self, trigger: &str) -> Self {
+        self.trigger = Some(Arc::from(trigger));
+        self
     }
 
     /// Runs this stage alone; the result has one entry in `stages`.
@@ -186,6 +198,8 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
     let mut flow: Option<Flow> = None;
     let mut reports = Vec::with_capacity(stages.len());
     let mut refusal: Option<(Outcome, FunctionError)> = None;
+    // What Auth0-flavoured stages asked for; not passed to later stages.
+    let mut auth0 = Map::new();
 
     for stage in stages {
         let stage_input = match &flow {
@@ -204,9 +218,14 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
             fuel,
             memory_bytes,
             logs,
-        } = stage
-            .function
-            .call(stage_input, &stage.env, &stage.limits, &stage.fetch, cancel);
+        } = stage.function.call(
+            stage_input,
+            &stage.env,
+            &stage.limits,
+            &stage.fetch,
+            stage.trigger.as_deref(),
+            cancel,
+        );
         let name = stage.function.name().to_string();
         let (outcome, error) = match output {
             StageOutput::Allow {
@@ -214,7 +233,9 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
                 context,
                 claims,
                 custom_data,
+                auth0: stage_auth0,
             } => {
+                auth0.extend(stage_auth0);
                 flow = Some(Flow {
                     user,
                     context,
@@ -281,6 +302,7 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
         context: flow.context,
         claims: flow.claims,
         custom_data: flow.custom_data,
+        auth0,
         error,
         stages: reports,
     }
@@ -325,6 +347,7 @@ fn failed_before_start(error: FunctionError) -> InvocationResult {
         context: Value::Null,
         claims: Claims::default(),
         custom_data: Map::new(),
+        auth0: Map::new(),
         error: Some(error),
         stages: Vec::new(),
     }

@@ -209,6 +209,11 @@ pub struct InvocationResult {
     pub claims: Claims,
     /// Custom data accumulated over the stages.
     pub custom_data: Map<String, Value>,
+    /// What Auth0-flavoured stages asked the identity system to do
+    /// (`multifactor`, `redirect`, `authentication`, …), merged over the
+    /// stages; absent when empty.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub auth0: Map<String, Value>,
     /// Why the flow was refused or failed; `null` when it allowed.
     pub error: Option<FunctionError>,
     /// One report per stage that ran, in order.

@@ -160,6 +160,9 @@ pub(crate) struct CallState {
     long_slot: Option<LongSlot>,
     /// Epoch ticks run on the current slot.
     ticks_on_slot: u32,
+    /// The guest's arguments (`argv`), NUL-terminated, one after another;
+    /// empty for none.
+    args: Vec<u8>,
 }
 
 /// The host end of `fetch` for one call.
@@ -203,7 +206,20 @@ impl CallState {
             started: Instant::now(),
             long_slot: None,
             ticks_on_slot: 0,
+            args: Vec::new(),
         }
+    }
+
+    /// Gives the guest `authpipe TRIGGER` as its arguments when `trigger`
+    /// is set (none otherwise).
+    pub fn with_trigger(mut self, trigger: Option<&str>) -> Self {
+        self.args.clear();
+        if let Some(trigger) = trigger.filter(|t| !t.contains('\0')) {
+            self.args.extend_from_slice(b"authpipe\0");
+            self.args.extend_from_slice(trigger.as_bytes());
+            self.args.push(0);
+        }
+        self
     }
 
     /// Lets `cancel` stop the call early.
@@ -592,11 +608,36 @@ fn environ_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i3
     ERRNO_SUCCESS
 }
 
-fn zero_sizes(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
-    match write_to_guest(&mut caller, count, &[0; 4]) {
-        ERRNO_SUCCESS => write_to_guest(&mut caller, size, &[0; 4]),
+fn args_sizes_get(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
+    let args = &caller.data().args;
+    let (n, len) = (
+        args.iter().filter(|&&b| b == 0).count() as u32,
+        args.len() as u32,
+    );
+    match write_to_guest(&mut caller, count, &n.to_le_bytes()) {
+        ERRNO_SUCCESS => write_to_guest(&mut caller, size, &len.to_le_bytes()),
         errno => errno,
     }
+}
+
+fn args_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i32 {
+    let Some(memory) = memory_of(&mut caller) else {
+        return ERRNO_FAULT;
+    };
+    let (mem, state) = memory.data_and_store_mut(&mut caller);
+    if !write_bytes(mem, buf as u32, &state.args) {
+        return ERRNO_FAULT;
+    }
+    let mut offset = buf as u32;
+    let mut slot = pointers as u32;
+    for arg in state.args.split_inclusive(|&b| b == 0) {
+        if !write_bytes(mem, slot, &offset.to_le_bytes()) {
+            return ERRNO_FAULT;
+        }
+        offset += arg.len() as u32;
+        slot += 4;
+    }
+    ERRNO_SUCCESS
 }
 
 /// The time of clock `id` in nanoseconds (0: realtime; 1–3: monotonic,
@@ -736,10 +777,8 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
     linker.func_wrap(m, "random_get", random_get)?;
     linker.func_wrap(m, "environ_sizes_get", environ_sizes_get)?;
     linker.func_wrap(m, "environ_get", environ_get)?;
-    linker.func_wrap(m, "args_sizes_get", zero_sizes)?;
-    linker.func_wrap(m, "args_get", |_: Caller<'_, CallState>, _: i32, _: i32| {
-        ERRNO_SUCCESS
-    })?;
+    linker.func_wrap(m, "args_sizes_get", args_sizes_get)?;
+    linker.func_wrap(m, "args_get", args_get)?;
     linker.func_wrap(m, "clock_time_get", clock_time_get)?;
     linker.func_wrap(m, "clock_res_get", clock_res_get)?;
     linker.func_wrap(m, "fd_fdstat_get", fd_fdstat_get)?;

@@ -7,7 +7,7 @@ use super::views::{
 use crate::config::Trigger;
 use crate::deployment::source_hash;
 use crate::error::ApiError;
-use authpipe::{CompileError, Function, Limits};
+use authpipe::{CompileError, Flavor, Function, Limits};
 use authpipe_store::{FunctionRecord, FunctionSettings, FunctionVersion, Quotas, Store, now_ms};
 use bytes::Bytes;
 use hyper::body::Body;
@@ -30,7 +30,28 @@ pub(super) fn default_settings() -> FunctionSettings {
         memory_mb: (limits.max_memory_bytes() >> 20) as u32,
         on_error: "deny".into(),
         language: "javascript".into(),
+        flavor: None,
     }
+}
+
+/// The flavour `flavor` asks for: `None` for `auto` (detected from the
+/// source), 400 for an unknown name.
+pub(super) fn checked_flavor(flavor: &str) -> Result<Option<String>, ApiError> {
+    if flavor == "auto" {
+        return Ok(None);
+    }
+    flavor
+        .parse::<Flavor>()
+        .map(|f| Some(f.name().to_string()))
+        .map_err(|e| {
+            ApiError::bad_request(format!("{e} (or auto: detected from the source)"))
+                .with("field", "flavor")
+        })
+}
+
+/// The flavour stored in `settings` (`None`: detect).
+pub(super) fn flavor_of(settings: &FunctionSettings) -> Option<Flavor> {
+    settings.flavor.as_deref().and_then(|f| f.parse().ok())
 }
 
 /// `language` when it is one functions may be written in (400 otherwise).
@@ -101,6 +122,9 @@ fn settings_from(
     if let Some(language) = &body.language {
         settings.language = checked_language(language)?;
     }
+    if let Some(flavor) = &body.flavor {
+        settings.flavor = checked_flavor(flavor)?;
+    }
     settings.timeout_ms = body.timeout_ms.unwrap_or(settings.timeout_ms);
     settings.fuel = body.fuel.unwrap_or(settings.fuel);
     if let Some(memory_mb) = body.memory_mb {
@@ -160,7 +184,13 @@ pub(super) async fn compile(
     let compiled = call
         .platform
         .registry
-        .function_for(name, &settings.file_name(name), source, sha256)
+        .function_for(
+            name,
+            &settings.file_name(name),
+            flavor_of(settings),
+            source,
+            sha256,
+        )
         .await
         .map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), "cannot compile (store)");

@@ -1,7 +1,9 @@
 //! Invoking a tenant's pipelines and functions, and test runs.
 
 use super::api::{Call, body};
-use super::functions::{checked_language, compile, compile_error, default_settings};
+use super::functions::{
+    checked_flavor, checked_language, compile, compile_error, default_settings, flavor_of,
+};
 use super::history::{Execution, execution_id};
 use super::redact_result;
 use super::registry::TenantDeployment;
@@ -198,6 +200,7 @@ fn empty_result() -> InvocationResult {
         context: serde_json::Value::Null,
         claims: Default::default(),
         custom_data: Default::default(),
+        auth0: Default::default(),
         error: None,
         stages: Vec::new(),
     }
@@ -265,6 +268,9 @@ where
     if let Some(language) = &body.language {
         settings.language = checked_language(language)?;
     }
+    if let Some(flavor) = &body.flavor {
+        settings.flavor = checked_flavor(flavor)?;
+    }
     let function = if body.source.is_some() {
         // Unsaved source: compiled, not kept (one compile per tenant at a time).
         let gate = call.platform.compile_gate(tenant);
@@ -272,7 +278,12 @@ where
         call.platform
             .registry
             .runtime()
-            .compile_as_async(name, &settings.file_name(name), &source)
+            .compile_flavored_async(
+                name,
+                &settings.file_name(name),
+                &source,
+                flavor_of(&settings),
+            )
             .await
             .map_err(compile_error)?
     } else {

@@ -12,7 +12,9 @@ use crate::config::Trigger;
 use crate::deployment::TriggerPipeline;
 use anyhow::{Context, Result};
 use authpipe::fetch::{AllowPattern, DenyAll, FetchPolicy, Fetcher, HttpFetcher};
-use authpipe::{CompileError, Environ, Function, Limits, OnError, Pipeline, Runtime, Stage};
+use authpipe::{
+    CompileError, Environ, Flavor, Function, Limits, OnError, Pipeline, Runtime, Stage,
+};
 use authpipe_store::{FunctionRecord, FunctionSettings, Store, StoreError};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
@@ -82,9 +84,9 @@ pub struct Registry<S: Store> {
     store: Arc<S>,
     runtime: Runtime,
     tenants: RwLock<HashMap<String, Arc<TenantDeployment>>>,
-    /// Compiled functions by (source hash, file name), shared by tenants
+    /// Compiled functions by (source hash, file name, flavour), shared by tenants
     /// and versions with the same source.
-    compiled: RwLock<HashMap<(String, String), Function>>,
+    compiled: RwLock<HashMap<(String, String, &'static str), Function>>,
     /// Sources run through the snapshot compiler (not loaded from a
     /// stored snapshot) since start.
     compilations: std::sync::atomic::AtomicU64,
@@ -257,13 +259,19 @@ impl<S: Store> Registry<S> {
     /// away from, deleted functions), so that a stream of edits cannot grow
     /// memory; their snapshots stay in the store for a fast reload.
     fn forget_unused(&self) {
-        let in_use: std::collections::HashSet<(String, String)> = self
+        let in_use: std::collections::HashSet<(String, String, &'static str)> = self
             .tenants
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .values()
             .flat_map(|t| t.functions.values())
-            .map(|f| (f.sha256.clone(), f.settings.file_name(&f.record.name)))
+            .map(|f| {
+                (
+                    f.sha256.clone(),
+                    f.settings.file_name(&f.record.name),
+                    super::functions::flavor_of(&f.settings).map_or("detect", Flavor::name),
+                )
+            })
             .collect();
         self.compiled
             .write()
@@ -288,10 +296,16 @@ impl<S: Store> Registry<S> {
         source: &str,
         sha256: &str,
     ) -> Result<Function> {
-        self.function_for(name, &settings.file_name(name), source, sha256)
-            .await?
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .with_context(|| format!("stored function {name:?} does not compile"))
+        self.function_for(
+            name,
+            &settings.file_name(name),
+            super::functions::flavor_of(settings),
+            source,
+            sha256,
+        )
+        .await?
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("stored function {name:?} does not compile"))
     }
 
     /// The compiled function for `source` (named `name`, file `file`):
@@ -302,11 +316,13 @@ impl<S: Store> Registry<S> {
         &self,
         name: &str,
         file: &str,
+        flavor: Option<Flavor>,
         source: &str,
         sha256: &str,
     ) -> Result<Result<Function, CompileError>> {
         let file = file.to_string();
-        let key = (sha256.to_string(), file.clone());
+        let flavor_name = flavor.map_or("detect", Flavor::name);
+        let key = (sha256.to_string(), file.clone(), flavor_name);
         if let Some(function) = self
             .compiled
             .read()
@@ -315,7 +331,7 @@ impl<S: Store> Registry<S> {
         {
             return Ok(Ok(function.clone()));
         }
-        let snapshot_key = format!("{}/{file}/{sha256}", self.runtime.engine_id());
+        let snapshot_key = format!("{}/{file}/{flavor_name}/{sha256}", self.runtime.engine_id());
         let stored = self.store.snapshot(&snapshot_key).await?;
         let loaded = stored.and_then(|snapshot| match self.runtime.load(name, &snapshot) {
             Ok(function) => Some(function),
@@ -329,7 +345,11 @@ impl<S: Store> Registry<S> {
             None => {
                 self.compilations
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let function = match self.runtime.compile_as_async(name, &file, source).await {
+                let compiled = self
+                    .runtime
+                    .compile_flavored_async(name, &file, source, flavor)
+                    .await;
+                let function = match compiled {
                     Ok(function) => function,
                     Err(e) => return Ok(Err(e)),
                 };
@@ -372,13 +392,13 @@ fn pipeline_for(functions: &BTreeMap<String, LiveFunction>, trigger: Trigger) ->
             members
                 .iter()
                 .filter(|f| !f.settings.is_async)
-                .map(|f| f.stage.clone())
+                .map(|f| f.stage.clone().in_trigger(trigger.as_str()))
                 .collect(),
         ),
         background: members
             .iter()
             .filter(|f| f.settings.is_async)
-            .map(|f| f.stage.clone())
+            .map(|f| f.stage.clone().in_trigger(trigger.as_str()))
             .collect(),
     }
 }
@@ -403,6 +423,7 @@ mod tests {
                 memory_mb: 32,
                 on_error: "deny".into(),
                 language: "javascript".into(),
+                flavor: None,
             },
             created_at: 0,
             created_by: "admin".into(),

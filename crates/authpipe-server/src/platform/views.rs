@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, json_response};
 use crate::platform::time::rfc3339;
+use authpipe::Flavor;
 use authpipe_store::{
     ApiKey, AuditEntry, EnvValue, FunctionRecord, FunctionVersion, Quotas, StoreError, Tenant,
 };
@@ -102,6 +103,9 @@ fn settings(version: &FunctionVersion) -> serde_json::Map<String, Value> {
         "memory_mb": s.memory_mb,
         "on_error": s.on_error,
         "language": s.language,
+        // The flavour it runs as: as set, or as detected.
+        "flavor": s.flavor.clone().unwrap_or_else(|| Flavor::detect(&version.source).name().to_string()),
+        "flavor_detected": s.flavor.is_none(),
     }) else {
         unreachable!("json! of an object is an object")
     };
@@ -242,6 +246,9 @@ pub struct FunctionBody {
     pub on_error: Option<String>,
     /// `javascript` (default) or `typescript`.
     pub language: Option<String>,
+    /// `authing`, `auth0-rule`, `auth0-action`, or `auto` (default:
+    /// detected from the source).
+    pub flavor: Option<String>,
     pub deploy: Option<bool>,
 }
 
@@ -269,6 +276,8 @@ pub struct TestBody {
     pub source: Option<String>,
     /// The language of `source` (default: the function's, else javascript).
     pub language: Option<String>,
+    /// The flavour of `source` (default: the function's, else detected).
+    pub flavor: Option<String>,
     /// Run this trigger's whole pipeline (the deployed versions of the
     /// other functions, in run order) with this function in its place.
     pub trigger: Option<String>,

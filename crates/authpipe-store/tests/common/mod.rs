@@ -67,6 +67,7 @@ pub(crate) fn version(source: &str) -> FunctionVersion {
             memory_mb: 32,
             on_error: "deny".into(),
             language: "javascript".into(),
+            flavor: None,
         },
         created_at: 0,
         created_by: "admin".into(),
