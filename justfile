@@ -23,7 +23,12 @@ test: build
     cargo test --release --workspace
     bash scripts/check-types.sh
     bash scripts/console.sh check
+    bash scripts/bundled-modules.sh check
     bash scripts/check-deploy.sh
+
+# Refresh guest/npm/bundled (lodash, moment, moment-timezone for Auth0 rules) from the packages pinned in guest/npm/package-lock.json.
+bundled-modules:
+    bash scripts/bundled-modules.sh sync
 
 # Rebuild the web console (console/ → console/dist/, committed so `cargo build` needs no Node) with its pinned npm packages.
 console:

@@ -22,7 +22,7 @@ fn main() {
     let root = manifest.join("../..");
     let guest = root.join("guest");
     println!("cargo:rerun-if-env-changed=AUTHPIPE_ENGINE_WASM");
-    for watched in ["src", "vendor", "Cargo.toml", "Cargo.lock"] {
+    for watched in ["src", "vendor", "npm/bundled", "Cargo.toml", "Cargo.lock"] {
         println!("cargo:rerun-if-changed={}", guest.join(watched).display());
     }
 

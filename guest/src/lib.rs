@@ -44,12 +44,25 @@ const PRELUDE: &str = include_str!("prelude.js");
 
 /// The prelude's parts, each a factory the prelude calls: Buffer, URL,
 /// console formatting and the other web-standard APIs; Web Crypto and
-/// Node's crypto; Intl; the Auth0 Rules and Actions adapters.
-const PRELUDE_PARTS: [(&str, &str); 4] = [
+/// Node's crypto; Intl; the Auth0 Rules and Actions adapters; the npm
+/// modules rules and actions require.
+const PRELUDE_PARTS: [(&str, &str); 5] = [
     ("web", include_str!("web.js")),
     ("crypto", include_str!("crypto.js")),
     ("intl", include_str!("intl.js")),
     ("auth0", include_str!("auth0.js")),
+    ("modules", include_str!("modules.js")),
+];
+
+/// npm packages bundled for Auth0 rules and actions, as published (see
+/// `scripts/bundled-modules.sh`); evaluated when first required.
+const BUNDLED_PACKAGES: [(&str, &str); 3] = [
+    ("lodash", include_str!("../npm/bundled/lodash.min.js")),
+    ("moment", include_str!("../npm/bundled/moment.min.js")),
+    (
+        "moment-timezone",
+        include_str!("../npm/bundled/moment-timezone.min.js"),
+    ),
 ];
 
 /// The shape of the function's source, as the host names it on the second
@@ -299,6 +312,9 @@ impl Engine {
                     .get(name)
                     .map_err(|e| internal_error(&describe(&ctx, e)))
             };
+            entry("preload")?
+                .call::<_, ()>((source,))
+                .map_err(|e| internal_error(&describe(&ctx, e)))?;
             entry("beginFlavor")?
                 .call::<_, ()>((flavor.name(),))
                 .map_err(|e| internal_error(&describe(&ctx, e)))?;
@@ -779,6 +795,27 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
                 decide(result);
             },
         )?,
+    )?;
+    // loadBundled(name): the CommonJS factory `(exports, require, module,
+    // __filename, __dirname, global, self)` of a bundled npm package.
+    natives.set(
+        "loadBundled",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            let Some((_, source)) = BUNDLED_PACKAGES.iter().find(|(n, _)| *n == name) else {
+                return Err(javy::quickjs::Exception::throw_type(
+                    &ctx,
+                    &format!("no bundled package {name:?}"),
+                ));
+            };
+            let wrapped = format!(
+                "(function (exports, require, module, __filename, __dirname, global, self) {{{source}\n}})"
+            );
+            let mut options = EvalOptions::default();
+            options.global = true;
+            options.strict = false;
+            options.filename = Some(format!("authpipe:npm/{name}.js"));
+            ctx.eval_with_options::<Function, _>(wrapped, options)
+        })?,
     )?;
     // trigger(): the trigger this call runs for (the host's first WASI
     // argument), or null.

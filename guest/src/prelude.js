@@ -610,27 +610,109 @@
 
   // ---------------------------------------------------------------- require
 
-  const bufferModule = freeze({ Buffer: web.Buffer, atob: web.atob, btoa: web.btoa });
-  const urlModule = freeze({ URL: web.URL, URLSearchParams: web.URLSearchParams });
-  const utilModule = freeze({ inspect, format, TextEncoder: global.TextEncoder, TextDecoder: global.TextDecoder });
-  const modules = freeze({
-    './utils': utils,
-    utils,
+  // The npm modules of Auth0 rules and actions (modules.js).
+  const npm = parts.modules(natives, {
+    fetch,
+    Headers,
+    Response,
     querystring,
-    axios,
+    Buffer: web.Buffer,
+    URL: web.URL,
+    URLSearchParams: web.URLSearchParams,
+    nodeCrypto: cryptoApi.nodeCrypto,
+  });
+  const bufferModule = freeze({ Buffer: web.Buffer, atob: web.atob, btoa: web.btoa });
+  const utilModule = freeze({ inspect, format, TextEncoder: global.TextEncoder, TextDecoder: global.TextDecoder });
+  // Node's core modules (also with the `node:` prefix).
+  const coreModules = freeze({
+    querystring,
     crypto: cryptoApi.nodeCrypto,
     buffer: bufferModule,
-    url: urlModule,
+    url: npm.url,
     util: utilModule,
   });
-  const AVAILABLE_MODULES = "'./utils' (ipRangeCheck, ipInCidr), 'querystring', 'axios', 'crypto', "
-    + "'buffer', 'url' and 'util' (also with the 'node:' prefix)";
+  // npm packages, with the major versions a pinned name (`lodash@4.17.21`)
+  // may ask for: authpipe's own implementations of their APIs, and the
+  // real lodash, moment and moment-timezone, loaded by the engine
+  // (`bundled`) when first required (at compile time when the source names
+  // them, so a call pays nothing).
+  const packages = freeze({
+    './utils': { module: utils, majors: null },
+    utils: { module: utils, majors: null },
+    axios: { module: axios, majors: [0, 1] },
+    request: { module: npm.request, majors: [2] },
+    'request-promise': { module: npm['request-promise'], majors: [4] },
+    'request-promise-native': { module: npm['request-promise-native'], majors: [1] },
+    'node-fetch': { module: npm['node-fetch'], majors: [2] },
+    uuid: { module: npm.uuid, majors: [3, 7, 8, 9] },
+    jsonwebtoken: { module: npm.jsonwebtoken, majors: [5, 7, 8, 9] },
+    lodash: { bundled: '4.17.21', majors: [4] },
+    moment: { bundled: '2.30.1', majors: [2] },
+    'moment-timezone': { bundled: '0.5.46', majors: [0] },
+  });
+  // Paths inside packages that rules use.
+  const subpaths = freeze({
+    'uuid/v4': () => npm.uuid.v4,
+  });
+  const loaded = Object.create(null);
+  const AVAILABLE_MODULES = "Node's querystring, crypto, buffer, url and util, and the packages "
+    + keys(packages).filter((name) => name !== 'utils').join(', ');
+
+  // `lodash@4.17.21` → ['lodash', 4]; a scoped `@x/y@1` keeps its `@`.
+  function splitVersion(given) {
+    const at = given.indexOf('@', 1);
+    if (at < 0) return [given, null];
+    const major = Number.parseInt(given.slice(at + 1).replace(/^[\^~=v]+/, ''), 10);
+    return [given.slice(0, at), Number.isNaN(major) ? null : major];
+  }
+
+  function loadBundled(name) {
+    if (name in loaded) return loaded[name];
+    const module = { exports: {} };
+    const factory = natives.loadBundled(name);
+    factory.call(module.exports, module.exports, require, module, `/node_modules/${name}/index.js`, `/node_modules/${name}`, global, global);
+    loaded[name] = module.exports;
+    return module.exports;
+  }
 
   function require(name) {
     const given = String(name);
-    const key = given.startsWith('node:') ? given.slice(5) : given;
-    if (hasOwn(modules, key) && (key === given || !key.includes('/'))) return modules[key];
-    throw new Error(`Cannot find module '${given}': authpipe functions can require only ${AVAILABLE_MODULES}`);
+    const plain = given.startsWith('node:') ? given.slice(5) : given;
+    if (hasOwn(coreModules, plain)) return coreModules[plain];
+    const [bare, major] = splitVersion(plain);
+    if (hasOwn(subpaths, bare)) return subpaths[bare]();
+    const slash = bare.indexOf('/');
+    if (slash > 0 && bare.slice(0, slash) === 'lodash') {
+      const method = bare.slice(slash + 1);
+      const lodash = require('lodash');
+      if (typeof lodash[method] === 'function') return lodash[method];
+    }
+    if (!hasOwn(packages, bare)) {
+      throw new Error(`Cannot find module '${given}': authpipe functions can require ${AVAILABLE_MODULES}`);
+    }
+    const entry = packages[bare];
+    if (major !== null && entry.majors !== null && !entry.majors.includes(major)) {
+      const offered = entry.bundled !== undefined ? `${bare} ${entry.bundled}` : `the ${bare} API of major version ${entry.majors.join(', ')}`;
+      throw new Error(`Cannot find module '${given}': authpipe bundles ${offered}, not major version ${major}`);
+    }
+    return entry.bundled !== undefined ? loadBundled(bare) : entry.module;
+  }
+
+  // Loads the bundled packages `source` requires by name, at compile time.
+  function preload(source) {
+    const pattern = /require\s*\(\s*(['"`])([^'"`]+)\1\s*\)/g;
+    let match;
+    while ((match = pattern.exec(source)) !== null) {
+      const [bare] = splitVersion(match[2]);
+      const root = bare.split('/')[0];
+      if (hasOwn(packages, root) && packages[root].bundled !== undefined) {
+        try {
+          require(match[2]);
+        } catch (_) {
+          // Reported when the function's own require runs.
+        }
+      }
+    }
   }
 
   // ----------------------------------------------------------------- timers
@@ -1040,6 +1122,6 @@
 
   return {
     run, settle, finish, compileError, checkPipe, endCompile, shadowKeys, nextTimerDelay, runTimers, warnRejection,
-    beginFlavor, adoptRule, adoptAction,
+    beginFlavor, adoptRule, adoptAction, preload,
   };
 })

@@ -1,5 +1,6 @@
 //! End-to-end tests through the real guest engine and the real CLI.
 
+mod auth0;
 mod authing;
 mod cli;
 mod cluster;
@@ -9,6 +10,7 @@ mod contract;
 mod fetch;
 mod function_api;
 mod hardening;
+mod import_auth0;
 mod isolation;
 mod limits;
 mod pipeline;

@@ -3,6 +3,7 @@
 mod bench;
 mod fixture;
 mod frame;
+mod import_auth0;
 mod load;
 mod remote;
 mod replay;
@@ -82,6 +83,28 @@ enum CacheCommand {
         /// Remove every entry.
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Auth0 Rules and Actions, from the directory `a0deploy export
+    /// --format directory` (the Auth0 Deploy CLI) wrote.
+    ///
+    /// Writes authpipe.toml (a function per rule and action, with its
+    /// flavor, trigger, order and enabled state; rules-configs and action
+    /// secrets as `from_env` secrets, never their values), the code
+    /// unmodified in functions/, and a fixture per function (a typical
+    /// Auth0 sign-in, expected to be allowed). Prints what was imported,
+    /// what was not, and the environment variables to set.
+    Auth0 {
+        /// The export: a directory with rules/, actions/, rules-configs/
+        /// and triggers/.
+        dir: PathBuf,
+        /// The project directory to write [default: ./authpipe-auth0];
+        /// must be new or empty.
+        #[arg(long, short, value_name = "DIR")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -217,6 +240,12 @@ enum Command {
     },
     /// List the bundled templates with their titles.
     Templates,
+    /// Write an authpipe project from another product's exported
+    /// functions.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Manage the on-disk cache of compiled functions.
     Cache {
         #[command(subcommand)]
@@ -415,6 +444,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Cache {
             command: CacheCommand::Prune { all },
         } => return prune_cache(&cli.cache, all),
+        Command::Import {
+            command: ImportCommand::Auth0 { dir, output },
+        } => {
+            import_auth0::import(&dir, output.as_deref())?;
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {}
     }
     let runtime = load::runtime(&cli.cache)?;
@@ -424,6 +459,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         | Command::Logs { .. }
         | Command::Templates
         | Command::New { .. }
+        | Command::Import { .. }
         | Command::Cache { .. } => {
             unreachable!("handled above")
         }

@@ -524,7 +524,7 @@ mod tests {
         // stored snapshots instead of compiling.
         let engine = Runtime::new().unwrap().engine_id();
         let key = format!(
-            "{engine}/a.js/{}",
+            "{engine}/a.js/detect/{}",
             registry.tenant("acme").functions["a"].record.latest.sha256
         );
         assert!(
