@@ -45,8 +45,11 @@ echo "typescript: $("$TSC" --version)"
 
 rm -rf "$WORK"
 mkdir -p "$WORK"
+# Auth0-flavoured templates (flavor = "auth0-…" in template.toml) are Auth0
+# Rules and Actions, not `pipe` functions: authpipe.d.ts does not describe them.
 mapfile -t sources < <(
-    { find templates -mindepth 2 -maxdepth 2 -type f \( -name '*.js' -o -name '*.ts' \) ! -name '*.d.ts';
+    { find templates -mindepth 2 -maxdepth 2 -type f \( -name '*.js' -o -name '*.ts' \) ! -name '*.d.ts' |
+        while read -r file; do grep -q '^flavor = "auth0-' "$(dirname "$file")/template.toml" || echo "$file"; done;
       find examples -type f \( -name '*.js' -o -name '*.ts' \) ! -name '*.d.ts' ! -path '*/node_modules/*'; } | LC_ALL=C sort
 )
 [ "${#sources[@]}" -gt 0 ] || fail "no function files found under templates/ and examples/"

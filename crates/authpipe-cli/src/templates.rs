@@ -129,6 +129,9 @@ fn config_text(id: &str, metadata: &Metadata) -> String {
         triggers.join(", "),
         metadata.is_async
     ));
+    if metadata.flavor != "authing" {
+        out.push_str(&format!("flavor = {}\n", quoted(&metadata.flavor)));
+    }
     out
 }
 
@@ -176,6 +179,13 @@ mod tests {
                 template.id
             );
             assert!(!metadata.triggers.is_empty(), "{}", template.id);
+            let flavor: authpipe::Flavor = metadata.flavor.parse().unwrap();
+            assert_eq!(
+                authpipe::Flavor::detect(template.source().unwrap()),
+                flavor,
+                "{}: the source is detected as its flavor",
+                template.id
+            );
             for trigger in &metadata.triggers {
                 assert!(
                     authpipe_server::config::Trigger::parse(trigger).is_some(),

@@ -40,12 +40,20 @@ pub struct Metadata {
     /// Runs after the response (notifications).
     #[serde(default, rename = "async")]
     pub is_async: bool,
+    /// `auth0-rule` or `auth0-action` for an Auth0-flavoured template;
+    /// `authing` (the default) otherwise.
+    #[serde(default = "authing")]
+    pub flavor: String,
     /// The `env` entries the function reads.
     #[serde(default)]
     pub env: BTreeMap<String, EnvSpec>,
     /// What its `fetch` calls need allowed.
     #[serde(default)]
     pub fetch: FetchSpec,
+}
+
+fn authing() -> String {
+    "authing".into()
 }
 
 /// An `env` entry the function reads.

@@ -16,6 +16,7 @@ fn summary(template: &Bundled, metadata: &Metadata) -> Value {
         "use_case": metadata.use_case,
         "triggers": metadata.triggers,
         "async": metadata.is_async,
+        "flavor": metadata.flavor,
     })
 }
 
