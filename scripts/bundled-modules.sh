@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The npm packages the engine bundles for Auth0 Rules and Actions (lodash,
-# moment, moment-timezone): pinned by guest/npm/package-lock.json, installed
+# moment, moment-timezone, ipaddr.js): pinned by guest/npm/package-lock.json, installed
 # from the npm registry with `npm ci`, and the files the engine embeds are
 # copied into guest/npm/bundled/ (committed, with each package's licence,
 # so `cargo build` needs no Node).
@@ -28,6 +28,8 @@ files=(
     "moment/LICENSE moment.LICENSE"
     "moment-timezone/builds/moment-timezone-with-data-1970-2030.min.js moment-timezone.min.js"
     "moment-timezone/LICENSE moment-timezone.LICENSE"
+    "ipaddr.js/ipaddr.min.js ipaddr.min.js"
+    "ipaddr.js/LICENSE ipaddr.js.LICENSE"
 )
 
 stamp=node_modules/.authpipe-lock.sha256

@@ -29,6 +29,7 @@
   const hasOwn = (o, k) => o !== null && typeof o === 'object' && Object.prototype.hasOwnProperty.call(o, k);
   const isObject = (v) => v !== null && typeof v === 'object' && !isArray(v);
   const global = globalThis;
+  const stringify = JSON.stringify;
 
   // The call in progress.
   let currentUser = null;
@@ -171,6 +172,9 @@
   alias(contextProto, 'authentication', () => once('authentication', () => ({ methods: [] })));
   alias(contextProto, 'sso', () => once('sso', () => ({ with_auth0: false, with_dbconn: false })));
   defaultObject(contextProto, 'request', undefined);
+  // Auth0 always passed these to rules; rules read them unguarded.
+  defaultObject(contextProto, 'connectionOptions', undefined);
+  defaultObject(contextProto, 'samlConfiguration', undefined);
 
   // Puts the accessors under the input's user and context.
   function adoptInput(user, context) {
@@ -251,13 +255,17 @@
   // ------------------------------------------------------------ metadata
 
   // Auth0's metadata update: top-level keys are merged, `null` deletes.
+  // The result's `auth0` section names the metadata to store, also when
+  // the function then denies (Auth0 stored it either way).
   function mergeMetadata(user, field, metadata) {
     const target = user[field];
-    if (!isObject(metadata) || metadata === target) return;
-    for (const key of keys(metadata)) {
-      if (metadata[key] === null) delete target[key];
-      else target[key] = metadata[key];
+    if (isObject(metadata) && metadata !== target) {
+      for (const key of keys(metadata)) {
+        if (metadata[key] === null) delete target[key];
+        else target[key] = metadata[key];
+      }
     }
+    ask(field, target);
   }
 
   // ---------------------------------------------------------------- rules
@@ -659,5 +667,15 @@
     };
   }
 
-  return { ruleGlobals, actionGlobals, rule, action, exportedHandlers, HANDLER_NAMES };
+  // The `auth0` section as JSON, for a refusal (null when empty).
+  function askedJson() {
+    if (asked === null) return null;
+    try {
+      return stringify(asked);
+    } catch (_) {
+      return null;
+    }
+  }
+
+  return { ruleGlobals, actionGlobals, rule, action, exportedHandlers, askedJson, HANDLER_NAMES };
 })

@@ -56,8 +56,9 @@ const PRELUDE_PARTS: [(&str, &str); 5] = [
 
 /// npm packages bundled for Auth0 rules and actions, as published (see
 /// `scripts/bundled-modules.sh`); evaluated when first required.
-const BUNDLED_PACKAGES: [(&str, &str); 3] = [
+const BUNDLED_PACKAGES: [(&str, &str); 4] = [
     ("lodash", include_str!("../npm/bundled/lodash.min.js")),
+    ("ipaddr.js", include_str!("../npm/bundled/ipaddr.min.js")),
     ("moment", include_str!("../npm/bundled/moment.min.js")),
     (
         "moment-timezone",
@@ -777,14 +778,23 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
             },
         )?,
     )?;
-    // refuse(kind, message, stack): the function denied or failed.
+    // refuse(kind, message, stack, auth0): the function denied or failed;
+    // `auth0` (JSON text, or null) is the Auth0 flavours' section.
     natives.set(
         "refuse",
         Function::new(
             ctx.clone(),
-            |kind: String, message: String, stack: Option<String>| {
+            |kind: String, message: String, stack: Option<String>, auth0: Opt<Option<String>>| {
                 let result = if GUEST_ERROR_KINDS.contains(&kind.as_str()) {
-                    error_result(&kind, &message, stack.as_deref())
+                    let mut result = error_result(&kind, &message, stack.as_deref());
+                    if let Some(section) = auth0.0.flatten() {
+                        // `{…}}` becomes `{…},"auth0":SECTION}`.
+                        result.pop();
+                        result.extend_from_slice(b",\"auth0\":");
+                        result.extend_from_slice(section.as_bytes());
+                        result.push(b'}');
+                    }
+                    result
                 } else {
                     error_result(
                         "exception",

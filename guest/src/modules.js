@@ -121,7 +121,11 @@
   function v4() {
     return nodeCrypto.randomUUID();
   }
-  const uuid = freeze({
+  // Callable as in uuid 3 (`require('uuid')()` is a v4), with v4 and the
+  // helpers of later versions as properties.
+  const uuid = Object.assign(function uuid() {
+    return v4();
+  }, {
     v4,
     NIL: '00000000-0000-0000-0000-000000000000',
     validate: (text) => typeof text === 'string' && (UUID_PATTERN.test(text) || text === '00000000-0000-0000-0000-000000000000'),
@@ -130,13 +134,21 @@
       return parseInt(text[14], 16);
     },
   });
+  freeze(uuid);
 
   // ------------------------------------------------------------ node-fetch
 
   function nodeFetch(resource, init) {
     const options = isObject(init) ? { ...init } : init;
-    // node-fetch takes a Buffer body too; authpipe's fetch takes strings.
+    // node-fetch takes a Buffer or URLSearchParams body too; authpipe's
+    // fetch takes strings.
     if (isObject(options) && options.body instanceof Buffer) options.body = options.body.toString('utf8');
+    if (isObject(options) && options.body instanceof URLSearchParams) {
+      options.body = options.body.toString();
+      const headers = new Headers(options.headers);
+      if (!headers.has('content-type')) headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+      options.headers = headers;
+    }
     return fetch(resource, options);
   }
   nodeFetch.default = nodeFetch;
@@ -181,6 +193,14 @@
     }
     const method = String(options.method || 'GET').toUpperCase();
     const headers = headerPairs(options.headers);
+    // `https://user:pass@host/…` is Basic authentication, as in `request`.
+    const credentials = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i.exec(target);
+    if (credentials !== null) {
+      target = credentials[1] + target.slice(credentials[0].length);
+      if (!hasHeader(headers, 'authorization')) {
+        headers.authorization = `Basic ${Buffer.from(decodeURIComponent(credentials[2])).toString('base64')}`;
+      }
+    }
     let body;
     if (options.form !== undefined) {
       body = typeof options.form === 'string' ? options.form : querystring.stringify(options.form);
@@ -188,6 +208,9 @@
     } else if (options.json !== undefined && options.json !== false && options.json !== true) {
       body = JSON.stringify(options.json);
       if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/json';
+    } else if (options.body instanceof URLSearchParams) {
+      body = options.body.toString();
+      if (!hasHeader(headers, 'content-type')) headers['content-type'] = 'application/x-www-form-urlencoded';
     } else if (options.body !== undefined) {
       if (options.json === true && typeof options.body !== 'string' && !(options.body instanceof Buffer)) {
         body = JSON.stringify(options.body);
@@ -495,7 +518,7 @@
       callback = options;
       options = {};
     }
-    const opts = isObject(options) ? options : {};
+    const opts = isObject(options) ? { ...options } : {};
     const run = () => {
       const algorithm = opts.algorithm || 'HS256';
       const alg = algorithmOf(algorithm);
@@ -514,6 +537,9 @@
         body = { ...payload };
         const now = typeof body.iat === 'number' ? body.iat : Math.floor(Date.now() / 1000);
         if (!opts.noTimestamp) body.iat = now;
+        // jsonwebtoken 5's spellings.
+        if (opts.expiresIn === undefined && opts.expiresInMinutes !== undefined) opts.expiresIn = Number(opts.expiresInMinutes) * 60;
+        if (opts.expiresIn === undefined && opts.expiresInSeconds !== undefined) opts.expiresIn = Number(opts.expiresInSeconds);
         if (opts.expiresIn !== undefined) {
           if (body.exp !== undefined) throw new Error('Bad "options.expiresIn" option the payload already has an "exp" property.');
           body.exp = now + seconds(opts.expiresIn, 'expiresIn');
@@ -618,6 +644,44 @@
 
   const jsonwebtoken = freeze({ sign, verify, decode, JsonWebTokenError, TokenExpiredError, NotBeforeError });
 
+  // ---------------------------------------------------------- slack-notify
+  //
+  // `require('slack-notify')(webhookUrl)`: send, alert, bug, note, success
+  // and extend, posting to the incoming webhook through `fetch`.
+
+  function slackNotify(webhook) {
+    const url = String(webhook || '');
+    const post = (options, callback) => {
+      const payload = typeof options === 'string' ? { text: options } : { ...(isObject(options) ? options : {}) };
+      if (isObject(payload.fields)) {
+        payload.attachments = [{ fallback: payload.text || '', fields: keys(payload.fields).map((title) => ({ title, value: String(payload.fields[title]), short: String(payload.fields[title]).length < 25 })) }];
+        delete payload.fields;
+      }
+      const done = fetch(url, { method: 'POST', body: payload }).then((res) => res.text().then((text) => {
+        if (!res.ok) throw new Error(`Slack answered ${res.status}: ${text}`);
+        return text;
+      }));
+      if (typeof callback === 'function') done.then(() => callback(null), (err) => callback(err));
+      else done.catch((err) => { if (typeof notifier.onError === 'function') notifier.onError(err); });
+      return done;
+    };
+    const extend = (defaults) => (options, callback) => {
+      const more = typeof options === 'string' ? { text: options } : (isObject(options) ? options : {});
+      return post({ ...(isObject(defaults) ? defaults : {}), ...more }, callback);
+    };
+    const notifier = {
+      send: post,
+      extend,
+      request: post,
+      alert: extend({ icon_emoji: ':warning:', username: 'Alert' }),
+      bug: extend({ icon_emoji: ':bomb:', username: 'Bug' }),
+      note: extend({ icon_emoji: ':bulb:', username: 'Note' }),
+      success: extend({ icon_emoji: ':trophy:', username: 'Hoorah' }),
+      onError: null,
+    };
+    return notifier;
+  }
+
   return freeze({
     url,
     uuid,
@@ -626,5 +690,6 @@
     'request-promise': requestPromise,
     'request-promise-native': requestPromise,
     jsonwebtoken,
+    'slack-notify': slackNotify,
   });
 })

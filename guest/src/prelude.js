@@ -647,6 +647,8 @@
     uuid: { module: npm.uuid, majors: [3, 7, 8, 9] },
     jsonwebtoken: { module: npm.jsonwebtoken, majors: [5, 7, 8, 9] },
     lodash: { bundled: '4.17.21', majors: [4] },
+    'ipaddr.js': { bundled: '2.2.0', majors: [0, 1, 2] },
+    'slack-notify': { module: npm['slack-notify'], majors: [0, 1, 2] },
     moment: { bundled: '2.30.1', majors: [2] },
     'moment-timezone': { bundled: '0.5.46', majors: [0] },
   });
@@ -678,8 +680,9 @@
   function require(name) {
     const given = String(name);
     const plain = given.startsWith('node:') ? given.slice(5) : given;
-    if (hasOwn(coreModules, plain)) return coreModules[plain];
     const [bare, major] = splitVersion(plain);
+    // `url@0.10.3` and the like: npm ports of Node's core modules.
+    if (hasOwn(coreModules, bare)) return coreModules[bare];
     if (hasOwn(subpaths, bare)) return subpaths[bare]();
     const slash = bare.indexOf('/');
     if (slash > 0 && bare.slice(0, slash) === 'lodash') {
@@ -915,7 +918,8 @@
     }
     decided = true;
     if (err) {
-      hostRefuse('denied', safeMessage(err), null);
+      // What an Auth0 rule or action asked to store stays in the result.
+      hostRefuse('denied', safeMessage(err), null, auth0Section === null ? null : auth0.askedJson());
       return;
     }
     const nextUser = user === undefined || user === null ? currentUser : user;

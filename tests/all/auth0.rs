@@ -301,6 +301,35 @@ fn rule_globals_configuration_global_and_metadata_updates() {
 }
 
 #[test]
+fn metadata_a_rule_stored_before_denying_is_returned() {
+    let result = run_with(
+        r#"function (user, context, callback) {
+          user.app_metadata.is_signup = true;
+          auth0.users.updateAppMetadata(user.user_id, user.app_metadata)
+            .then(() => callback(new UnauthorizedError('Signup disabled')));
+        }"#,
+        AUTH0_LOGIN,
+        None,
+        &[],
+    );
+    assert_eq!(result.outcome, Outcome::Deny, "{result:#?}");
+    assert_eq!(
+        result.auth0["app_metadata"],
+        json!({"roles": ["admin", "billing"], "plan": "pro", "is_signup": true}),
+        "Auth0 stored the update before the denial; so must the identity system"
+    );
+    // An exception keeps nothing.
+    let result = run_with(
+        "function (user, context, callback) { auth0.users.updateAppMetadata(user.user_id, {x: 1}).then(() => { throw new Error('boom'); }); }",
+        AUTH0_LOGIN,
+        None,
+        &[],
+    );
+    assert_eq!(result.outcome, Outcome::Error);
+    assert!(result.auth0.is_empty());
+}
+
+#[test]
 fn multifactor_and_redirect_are_returned_for_the_identity_system() {
     let result = allowed(
         r#"function (user, context, callback) {
@@ -644,7 +673,10 @@ fn url_querystring_and_uuid_match_node() {
             whatwg: new url.URL('https://acme.com/p?q=1').searchParams.get('q'),
             qs: querystring.stringify({ scope: 'openid email', n: 2 }),
             qsParsed: querystring.parse('a=1&a=2&b=%20x'),
-            uuid: [uuid.validate(uuid.v4()), uuid.version(uuid.v4()), require('uuid/v4')() !== uuid.v4()],
+            uuid: [uuid.validate(uuid.v4()), uuid.version(uuid.v4()), require('uuid/v4')() !== uuid.v4(), uuid.validate(uuid())],
+            pinnedCore: require('url@0.10.3') === url,
+            ip: (() => { const ipaddr = require('ipaddr.js'); const addr = ipaddr.parse('10.1.2.3');
+              return [addr.kind(), addr.match(ipaddr.parseCIDR('10.0.0.0/8')), addr.match(ipaddr.parseCIDR('192.168.0.0/16'))]; })(),
           }, context);
         }"#,
     );
@@ -661,7 +693,9 @@ fn url_querystring_and_uuid_match_node() {
             "whatwg": "1",
             "qs": "scope=openid%20email&n=2",
             "qsParsed": {"a": ["1", "2"], "b": " x"},
-            "uuid": [true, 4, true],
+            "uuid": [true, 4, true, true],
+            "pinnedCore": true,
+            "ip": ["ipv4", true, false],
         })
     );
 }
@@ -775,4 +809,29 @@ fn request_and_its_promise_form_go_through_fetch_and_its_allow_list() {
     let result = run_fetching(source, &[server().url("/hello")]);
     assert_eq!(result.outcome, Outcome::Error);
     assert_eq!(result.error.unwrap().kind, ErrorKind::FetchDenied);
+}
+
+#[test]
+fn slack_notify_posts_to_its_webhook_through_fetch() {
+    let source = r#"function (user, context, callback) {
+      const slack = require('slack-notify')(configuration.BASE + '/echo');
+      slack.alert({ text: 'New login', fields: { user: user.email } }, function (err) {
+        if (err) return callback(err);
+        slack.send('plain').then(function (body) {
+          user.app_metadata.slack = JSON.parse(JSON.parse(body).body);
+          callback(null, user, context);
+        }, callback);
+      });
+    }"#;
+    let result = run_fetching(source, &[server().url("/echo")]);
+    assert_eq!(result.outcome, Outcome::Allow, "{result:#?}");
+    assert_eq!(
+        result.user["app_metadata"]["slack"],
+        json!({"text": "plain"})
+    );
+    let requests = server().requests();
+    assert!(
+        requests.iter().filter(|r| *r == "POST /echo").count() >= 2,
+        "{requests:?}"
+    );
 }

@@ -1472,3 +1472,82 @@ fn typescript_functions_through_the_management_api() {
         "{error}"
     );
 }
+
+#[test]
+fn auth0_rules_and_actions_through_the_management_api() {
+    let p = start("platform-auth0");
+    let (manage, invoke) = p.tenant("a0", json!({}));
+    let rule = "function (user, context, callback) {\n  context.idToken['https://acme.com/plan'] = user.app_metadata.plan || 'free';\n  callback(null, user, context);\n}\n";
+    let created = p.create(
+        "a0",
+        &manage,
+        json!({"name": "rule", "source": rule, "triggers": ["post-authentication"], "order": 1}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["flavor"], json!("auth0-rule"));
+    assert_eq!(created.json()["flavor_detected"], json!(true));
+    let action = "exports.onExecutePostLogin = async (event, api) => {\n  if (event.user.email.endsWith('@blocked.test')) api.access.deny('blocked');\n  api.accessToken.setCustomClaim('https://acme.com/client', event.client.client_id);\n};\n";
+    let created = p.create(
+        "a0",
+        &manage,
+        json!({"name": "action", "source": action, "triggers": ["post-authentication"], "order": 2, "flavor": "auth0-action"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.json()["flavor_detected"], json!(false));
+
+    let login = |email: &str| {
+        p.call(
+            "POST",
+            "/a0/pipelines/post-authentication",
+            Some(&invoke),
+            Some(json!({"user": {"user_id": "auth0|1", "email": email, "app_metadata": {"plan": "pro"}}, "context": {"clientID": "c1"}})),
+        )
+    };
+    let answer = login("jane@example.com");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.json()["claims"],
+        json!({"id_token": {"https://acme.com/plan": "pro"}, "access_token": {"https://acme.com/client": "c1"}})
+    );
+    let denied = login("eve@blocked.test").json();
+    assert_eq!(denied["outcome"], json!("deny"));
+    assert_eq!(denied["error"]["message"], json!("blocked"));
+
+    // A wrong flavour is a compile error with its position, an unknown one a 400.
+    let wrong = p.call(
+        "PATCH",
+        "/a0/functions/rule",
+        Some(&manage),
+        Some(json!({"flavor": "auth0-action"})),
+    );
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert_eq!(wrong.json()["error"]["kind"], json!("compile_error"));
+    assert_eq!(wrong.json()["error"]["line"], json!(1), "{}", wrong.body);
+    let kept = p.call("GET", "/a0/functions/rule", Some(&manage), None);
+    assert_eq!(
+        kept.json()["flavor"],
+        json!("auth0-rule"),
+        "nothing changed"
+    );
+    let unknown = p.call(
+        "PATCH",
+        "/a0/functions/rule",
+        Some(&manage),
+        Some(json!({"flavor": "auth0"})),
+    );
+    assert_eq!(unknown.status, 400, "{}", unknown.body);
+    assert_eq!(unknown.json()["error"]["field"], json!("flavor"));
+    // A test run of unsaved source takes a flavour too.
+    let test = p.call(
+        "POST",
+        "/a0/functions/rule/test",
+        Some(&manage),
+        Some(json!({
+            "input": {"user": {"user_id": "auth0|1"}, "context": {}},
+            "source": "function named(user, context, callback) { callback(new UnauthorizedError('nope')); }",
+            "flavor": "auto",
+        })),
+    );
+    assert_eq!(test.status, 200, "{}", test.body);
+    assert_eq!(test.json()["error"]["message"], json!("nope"));
+}

@@ -54,7 +54,8 @@ pub(crate) enum StageOutput {
         custom_data: Map<String, Value>,
         auth0: Map<String, Value>,
     },
-    Refused(FunctionError),
+    /// Denied or failed; with the `auth0` section of a denial.
+    Refused(FunctionError, Map<String, Value>),
 }
 
 /// One call's output and measurements.
@@ -182,7 +183,10 @@ impl Function {
                 )
             };
             return StageRun {
-                output: StageOutput::Refused(FunctionError::new(ErrorKind::Timeout, message)),
+                output: StageOutput::Refused(
+                    FunctionError::new(ErrorKind::Timeout, message),
+                    Map::new(),
+                ),
                 duration_us: started.elapsed().as_micros() as u64,
                 fuel: 0,
                 memory_bytes: 0,
@@ -257,8 +261,9 @@ impl Function {
         state: &CallState,
         limits: &Limits,
     ) -> StageOutput {
-        let refuse =
-            |kind, message: String| StageOutput::Refused(FunctionError::new(kind, message));
+        let refuse = |kind, message: String| {
+            StageOutput::Refused(FunctionError::new(kind, message), Map::new())
+        };
         if state.memory_limit_hit {
             return refuse(
                 ErrorKind::MemoryLimit,
@@ -365,7 +370,10 @@ fn guest_may_report(kind: ErrorKind) -> bool {
 
 fn parse_output(stdout: &[u8]) -> StageOutput {
     let invalid = |message: String| {
-        StageOutput::Refused(FunctionError::new(ErrorKind::InvalidOutput, message))
+        StageOutput::Refused(
+            FunctionError::new(ErrorKind::InvalidOutput, message),
+            Map::new(),
+        )
     };
     let output: GuestOutput = match serde_json::from_slice(stdout) {
         Ok(output) => output,
@@ -388,16 +396,24 @@ fn parse_output(stdout: &[u8]) -> StageOutput {
             _ => invalid("an allowing result must carry user and context objects".into()),
         },
         _ => match output.error {
-            Some(error) if guest_may_report(error.kind) => StageOutput::Refused(FunctionError {
-                kind: error.kind,
-                message: error.message,
-                function: None,
-                location: error
-                    .stack
-                    .as_deref()
-                    .and_then(crate::result::SourceLocation::from_stack),
-                stack: error.stack,
-            }),
+            Some(error) if guest_may_report(error.kind) => StageOutput::Refused(
+                FunctionError {
+                    kind: error.kind,
+                    message: error.message,
+                    function: None,
+                    location: error
+                        .stack
+                        .as_deref()
+                        .and_then(crate::result::SourceLocation::from_stack),
+                    stack: error.stack,
+                },
+                // Only a denial keeps what it asked to store.
+                if error.kind == ErrorKind::Denied {
+                    output.auth0.unwrap_or_default()
+                } else {
+                    Map::new()
+                },
+            ),
             Some(error) => invalid(format!(
                 "the function reported a reserved error kind `{}`",
                 error.kind

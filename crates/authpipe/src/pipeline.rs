@@ -244,7 +244,8 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
                 });
                 (Outcome::Allow, None)
             }
-            StageOutput::Refused(mut error) => {
+            StageOutput::Refused(mut error, stage_auth0) => {
+                auth0.extend(stage_auth0);
                 error.function = Some(name.clone());
                 let outcome = if error.kind == ErrorKind::Denied {
                     Outcome::Deny

@@ -446,7 +446,11 @@ where
     let changed = sha256 != record.latest.sha256 || settings != record.latest.settings;
     let deploy = body.deploy.unwrap_or(true);
     if changed {
-        if sha256 != record.latest.sha256 {
+        // What the snapshot depends on: the source, and how it is read.
+        let recompile = sha256 != record.latest.sha256
+            || settings.language != record.latest.settings.language
+            || settings.flavor != record.latest.settings.flavor;
+        if recompile {
             compile(call, tenant, name, &settings, &source, &sha256).await?;
         }
         let version = FunctionVersion {
