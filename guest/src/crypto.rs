@@ -1,16 +1,24 @@
-//! Cryptographic primitives behind `crypto.subtle` and `require('crypto')`:
-//! digests, HMAC, public-key import and signature verification.
+//! Cryptographic primitives behind `crypto.subtle`, `require('crypto')` and
+//! `jsonwebtoken`: digests, HMAC, public-key import, signature verification
+//! and private-key signing.
 //!
-//! Verification only: nothing here needs randomness or holds a private key.
-//! Functions take and return plain bytes and strings; a key travels as the
-//! DER of its SubjectPublicKeyInfo, which every import produces and
-//! [`verify`] parses again. A signature that does not verify is `Ok(false)`;
-//! `Err` carries a message for a malformed key or an unsupported algorithm.
+//! Functions take and return plain bytes and strings; a public key travels as
+//! the DER of its SubjectPublicKeyInfo, which every import produces and
+//! [`verify`] parses again, a private key as the DER [`sign`] parses. A
+//! signature that does not verify is `Ok(false)`; `Err` carries a message for
+//! a malformed key or an unsupported algorithm. Nothing here has a random
+//! source of its own: RSA-PSS salts come from entropy the caller passes in.
 
 use hmac::{Hmac, Mac};
 use md5::Md5;
-use rsa::pkcs8::{DecodePublicKey, EncodePublicKey};
-use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey, traits::PublicKeyParts};
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::der::{Decode, Reader, SliceReader, Tag, TagMode, TagNumber, asn1::OctetStringRef};
+use rsa::pkcs8::{
+    AssociatedOid, DecodePublicKey, EncodePublicKey, ObjectIdentifier, PrivateKeyInfo,
+    SubjectPublicKeyInfoRef,
+};
+use rsa::rand_core::{CryptoRng, RngCore};
+use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPrivateKey, RsaPublicKey, traits::PublicKeyParts};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
@@ -278,7 +286,8 @@ fn pss(hash: Hash, salt: usize) -> Pss {
 macro_rules! curve_ops {
     ($ops:ident, $curve:ident, $size:literal) => {
         mod $ops {
-            use $curve::ecdsa::{Signature, VerifyingKey, signature::hazmat::PrehashVerifier};
+            use $curve::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
+            use $curve::ecdsa::{Signature, SigningKey, VerifyingKey};
             use $curve::pkcs8::{DecodePublicKey, EncodePublicKey};
 
             /// SubjectPublicKeyInfo DER of a SEC 1 point, if it is on the curve.
@@ -313,19 +322,347 @@ macro_rules! curve_ops {
                         .is_ok_and(|signature| key.verify_prehash(&prehash, &signature).is_ok()),
                 )
             }
+
+            /// Deterministic ECDSA (RFC 6979) over an already hashed message,
+            /// padded as [`verify`] pads it; the signature raw `r || s`.
+            #[cfg_attr(target_family = "wasm", allow(dead_code))]
+            pub fn sign(secret: &$curve::SecretKey, hashed: &[u8]) -> Result<Vec<u8>, String> {
+                let mut prehash = vec![0u8; $size - hashed.len().min($size)];
+                prehash.extend_from_slice(hashed);
+                let signature: Signature = SigningKey::from(secret)
+                    .sign_prehash(&prehash)
+                    .map_err(|e| format!("ECDSA signing failed: {e}"))?;
+                Ok(signature.to_bytes().to_vec())
+            }
         }
     };
 }
 curve_ops!(p256_ops, p256, 32);
 curve_ops!(p384_ops, p384, 48);
 
-// ------------------------------------------------- verification by the host
+// ---------------------------------------------------------------- signing
+
+/// A private key [`sign`] can use.
+enum PrivateKey {
+    Rsa(Box<RsaPrivateKey>),
+    P256(p256::SecretKey),
+    P384(p384::SecretKey),
+}
+
+impl PrivateKey {
+    fn describe(&self) -> &'static str {
+        match self {
+            PrivateKey::Rsa(_) => "an RSA key",
+            PrivateKey::P256(_) => "an EC key on P-256",
+            PrivateKey::P384(_) => "an EC key on P-384",
+        }
+    }
+}
+
+const PRIVATE_KEY_FORMS: &str = "the DER of a PKCS#8 PrivateKeyInfo (RSA, or EC on P-256 or \
+     P-384), a PKCS#1 RSAPrivateKey or a SEC 1 ECPrivateKey";
+
+/// Entropy RSA-PSS wants for its salt (the engine passes 32 bytes).
+const MIN_ENTROPY_BYTES: usize = 16;
+
+/// Signs `data` with the private key `private_key_der`.
+///
+/// `algorithm` is "RSASSA-PKCS1-v1_5", "RSA-PSS" (with `salt_length`,
+/// defaulting to the hash's size, as in PS256) or "ECDSA"; `hash` is a SHA
+/// name as for [`digest`]. The key is the DER of a PKCS#8 PrivateKeyInfo
+/// (RSA, or EC on P-256 or P-384), a PKCS#1 RSAPrivateKey or a SEC 1
+/// ECPrivateKey; RSA keys have 1024 to 4096 bits, the sizes [`verify`]
+/// accepts. ECDSA signatures are raw `r || s` (64 bytes on P-256, 96 on
+/// P-384, as in JWS) and deterministic (RFC 6979); RSASSA-PKCS1-v1_5 is
+/// deterministic by construction. Only RSA-PSS uses `entropy`: at least 16
+/// bytes from a secure random source (unless the salt is empty), from which
+/// its random salt is drawn.
+pub fn sign(
+    algorithm: &str,
+    hash: &str,
+    private_key_der: &[u8],
+    data: &[u8],
+    salt_length: Option<usize>,
+    entropy: &[u8],
+) -> Result<Vec<u8>, String> {
+    if !matches!(algorithm, "RSASSA-PKCS1-v1_5" | "RSA-PSS" | "ECDSA") {
+        return Err(format!(
+            "unsupported signature algorithm '{algorithm}': expected RSASSA-PKCS1-v1_5, RSA-PSS or ECDSA"
+        ));
+    }
+    let hash = parse_sha(hash)?;
+    let key = parse_private_key(private_key_der)?;
+    let hashed = hash_bytes(hash, data);
+    let rsa_failed = |e: rsa::Error| format!("RSA signing failed: {e}");
+    match (algorithm, &key) {
+        // The rsa crate wants a random source for PKCS#1 v1.5 only to blind
+        // the private-key operation; the signature is the same without, so
+        // this needs none.
+        ("RSASSA-PKCS1-v1_5", PrivateKey::Rsa(key)) => {
+            key.sign(pkcs1v15(hash), &hashed).map_err(rsa_failed)
+        }
+        ("RSA-PSS", PrivateKey::Rsa(key)) => {
+            let salt = salt_length.unwrap_or(hashed.len());
+            // EMSA-PSS needs emLen >= hLen + sLen + 2 (RFC 8017 9.1.1).
+            let room = (key.n().bits() - 1).div_ceil(8);
+            let max_salt = room.saturating_sub(hashed.len() + 2);
+            if salt > max_salt {
+                return Err(format!(
+                    "an RSA-PSS salt of {salt} bytes does not fit a {}-bit key with a {}-byte hash: at most {max_salt}",
+                    key.n().bits(),
+                    hashed.len()
+                ));
+            }
+            if salt > 0 && entropy.len() < MIN_ENTROPY_BYTES {
+                return Err(format!(
+                    "RSA-PSS signing needs at least {MIN_ENTROPY_BYTES} bytes of entropy for its salt"
+                ));
+            }
+            // Pss::new_with_salt takes exactly `salt` bytes from the source
+            // and does not blind.
+            key.sign_with_rng(&mut Drbg::new(entropy), pss(hash, salt), &hashed)
+                .map_err(rsa_failed)
+        }
+        ("ECDSA", PrivateKey::P256(secret)) => p256_ops::sign(secret, &hashed),
+        ("ECDSA", PrivateKey::P384(secret)) => p384_ops::sign(secret, &hashed),
+        ("ECDSA", key) => Err(format!(
+            "ECDSA needs an EC private key on P-256 or P-384, not {}",
+            key.describe()
+        )),
+        (algorithm, key) => Err(format!(
+            "{algorithm} needs an RSA private key, not {}",
+            key.describe()
+        )),
+    }
+}
+
+/// The private key in `der`: a PKCS#8 PrivateKeyInfo first (what
+/// `openssl genpkey` and `BEGIN PRIVATE KEY` hold), then PKCS#1
+/// (`BEGIN RSA PRIVATE KEY`), then SEC 1 (`BEGIN EC PRIVATE KEY`). The three
+/// structures cannot be mistaken for one another: their second fields are an
+/// AlgorithmIdentifier, an INTEGER and an OCTET STRING.
+fn parse_private_key(der: &[u8]) -> Result<PrivateKey, String> {
+    if der.starts_with(b"-----BEGIN") {
+        return Err(format!(
+            "the private key is PEM text: expected {PRIVATE_KEY_FORMS} (the PEM body, base64-decoded)"
+        ));
+    }
+    if let Ok(info) = PrivateKeyInfo::try_from(der) {
+        return pkcs8_private_key(info);
+    }
+    if rsa::pkcs1::RsaPrivateKey::try_from(der).is_ok() {
+        let key = RsaPrivateKey::from_pkcs1_der(der)
+            .map_err(|e| format!("invalid PKCS#1 RSA private key: {e}"))?;
+        return rsa_private_key(key);
+    }
+    if let Ok(curve) = sec1_named_curve(der) {
+        let invalid = |_| "invalid SEC 1 EC private key".to_string();
+        return match curve {
+            Some(oid) if oid == p256::NistP256::OID => p256::SecretKey::from_sec1_der(der)
+                .map(PrivateKey::P256)
+                .map_err(invalid),
+            Some(oid) if oid == p384::NistP384::OID => p384::SecretKey::from_sec1_der(der)
+                .map(PrivateKey::P384)
+                .map_err(invalid),
+            Some(oid) => Err(unsupported_curve(oid)),
+            // No parameters: the scalar's length tells (32 or 48 bytes).
+            None => p256::SecretKey::from_sec1_der(der)
+                .map(PrivateKey::P256)
+                .or_else(|_| p384::SecretKey::from_sec1_der(der).map(PrivateKey::P384))
+                .map_err(|_| "invalid SEC 1 EC private key: not a P-256 or P-384 key".to_string()),
+        };
+    }
+    if SubjectPublicKeyInfoRef::try_from(der).is_ok()
+        || rsa::pkcs1::RsaPublicKey::try_from(der).is_ok()
+    {
+        return Err(format!(
+            "a public key cannot sign: expected a private key, {PRIVATE_KEY_FORMS}"
+        ));
+    }
+    Err(format!("not a private key: expected {PRIVATE_KEY_FORMS}"))
+}
+
+fn pkcs8_private_key(info: PrivateKeyInfo<'_>) -> Result<PrivateKey, String> {
+    let algorithm = info.algorithm.oid;
+    if algorithm == rsa::pkcs1::ALGORITHM_OID {
+        let key = RsaPrivateKey::try_from(info)
+            .map_err(|e| format!("invalid PKCS#8 RSA private key: {e}"))?;
+        return rsa_private_key(key);
+    }
+    if algorithm == p256::elliptic_curve::ALGORITHM_OID {
+        let invalid = |e: rsa::pkcs8::Error| format!("invalid PKCS#8 EC private key: {e}");
+        return match info.algorithm.parameters_oid() {
+            Ok(oid) if oid == p256::NistP256::OID => p256::SecretKey::try_from(info)
+                .map(PrivateKey::P256)
+                .map_err(invalid),
+            Ok(oid) if oid == p384::NistP384::OID => p384::SecretKey::try_from(info)
+                .map(PrivateKey::P384)
+                .map_err(invalid),
+            Ok(oid) => Err(unsupported_curve(oid)),
+            Err(_) => Err("invalid PKCS#8 EC private key: it names no curve".into()),
+        };
+    }
+    let name = match algorithm.to_string().as_str() {
+        "1.2.840.113549.1.1.10" => " (RSASSA-PSS)",
+        "1.2.840.10040.4.1" => " (DSA)",
+        "1.3.101.110" => " (X25519)",
+        "1.3.101.111" => " (X448)",
+        "1.3.101.112" => " (Ed25519)",
+        "1.3.101.113" => " (Ed448)",
+        _ => "",
+    };
+    Err(format!(
+        "unsupported private key algorithm {algorithm}{name} in the PKCS#8 key: expected RSA (rsaEncryption) or EC on P-256 or P-384"
+    ))
+}
+
+fn unsupported_curve(oid: ObjectIdentifier) -> String {
+    let name = match oid.to_string().as_str() {
+        "1.3.132.0.35" => " (P-521)",
+        "1.3.132.0.10" => " (secp256k1)",
+        _ => "",
+    };
+    format!("unsupported curve {oid}{name} in the EC private key: expected P-256 or P-384")
+}
+
+/// The curve a SEC 1 ECPrivateKey names (`None` when it has no parameters);
+/// `Err` when `der` is not one. Only the structure is checked here.
+fn sec1_named_curve(der: &[u8]) -> rsa::pkcs8::der::Result<Option<ObjectIdentifier>> {
+    SliceReader::new(der)?.sequence(|reader| {
+        if u8::decode(reader)? != 1 {
+            return Err(Tag::Integer.value_error());
+        }
+        OctetStringRef::decode(reader)?;
+        let curve = reader.context_specific(TagNumber::N0, TagMode::Explicit)?;
+        reader.read_slice(reader.remaining_len())?;
+        Ok(curve)
+    })
+}
+
+fn rsa_private_key(key: RsaPrivateKey) -> Result<PrivateKey, String> {
+    let bits = key.n().bits();
+    if !(MIN_RSA_BITS..=RsaPublicKey::MAX_SIZE).contains(&bits) {
+        return Err(format!(
+            "unsupported RSA private key: {bits}-bit modulus; expected {MIN_RSA_BITS} to {} bits",
+            RsaPublicKey::MAX_SIZE
+        ));
+    }
+    Ok(PrivateKey::Rsa(Box::new(key)))
+}
+
+/// The random source RSA-PSS salts come from: SHA-256 in counter mode over
+/// the caller's entropy, so this file needs no random source of its own
+/// (and the host and the engine behave alike).
+struct Drbg {
+    seed: [u8; 32],
+    counter: u64,
+}
+
+impl Drbg {
+    fn new(entropy: &[u8]) -> Self {
+        Drbg {
+            seed: Sha256::digest(entropy).into(),
+            counter: 0,
+        }
+    }
+}
+
+impl RngCore for Drbg {
+    fn next_u32(&mut self) -> u32 {
+        rsa::rand_core::impls::next_u32_via_fill(self)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        rsa::rand_core::impls::next_u64_via_fill(self)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(32) {
+            let block = Sha256::new()
+                .chain_update(self.seed)
+                .chain_update(self.counter.to_le_bytes())
+                .finalize();
+            self.counter += 1;
+            chunk.copy_from_slice(&block[..chunk.len()]);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl CryptoRng for Drbg {}
+
+// ------------------------------------------- verification and signing by the host
 //
-// Public-key verification is the one costly operation here (an RSA-2048
-// check is millions of instructions in the sandbox), so the engine asks
-// authpipe's host to run [`verify`] natively: this same file is compiled
-// into the host. The request carries the arguments as length-prefixed
-// fields; the answer is `1` (valid), `0` (invalid) or `E` and a message.
+// Public-key operations are the costly ones here (an RSA-2048 check is
+// millions of instructions in the sandbox, signing far more), so the engine
+// asks authpipe's host to run [`verify`] and [`sign`] natively: this same
+// file is compiled into the host, whose one entry point is
+// [`answer_crypto_request`]. A request carries the arguments as
+// length-prefixed fields (a little-endian u32 length, then the bytes). A
+// verification's first field is its algorithm; a signing request's first
+// field is `sign`, which no algorithm is called. Answers: `1` (valid) or `0`
+// (invalid) for a verification, `S` and the signature for a signing, or `E`
+// and a message.
+
+/// The first field of a [`sign_request`].
+const SIGN_OP: &[u8] = b"sign";
+
+fn encode_fields(fields: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 4).sum());
+    for field in fields {
+        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
+        out.extend_from_slice(field);
+    }
+    out
+}
+
+/// The first `count` fields of `request`; `None` if it has fewer.
+fn decode_fields(request: &[u8], count: usize) -> Option<Vec<&[u8]>> {
+    let mut rest = request;
+    let mut fields: Vec<&[u8]> = Vec::with_capacity(count);
+    while fields.len() < count {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if tail.len() < len {
+            return None;
+        }
+        fields.push(&tail[..len]);
+        rest = &tail[len..];
+    }
+    Some(fields)
+}
+
+fn text(field: &[u8]) -> String {
+    String::from_utf8_lossy(field).into_owned()
+}
+
+/// A salt length field: decimal, empty for none.
+fn salt_field(salt_length: Option<usize>) -> String {
+    salt_length.map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn parse_salt_field(field: &[u8]) -> Option<usize> {
+    std::str::from_utf8(field).ok().and_then(|s| s.parse().ok())
+}
+
+fn error_answer(message: &str) -> Vec<u8> {
+    [b"E".as_slice(), message.as_bytes()].concat()
+}
+
+/// Runs the verification or the signing `request` asks for ([`verify_request`],
+/// [`sign_request`]); returns the answer. The host's one entry point (the
+/// engine only asks).
+#[cfg_attr(target_family = "wasm", allow(dead_code))]
+pub fn answer_crypto_request(request: &[u8]) -> Vec<u8> {
+    match decode_fields(request, 1) {
+        Some(first) if first[0] == SIGN_OP => answer_sign_request(request),
+        _ => answer_verify_request(request),
+    }
+}
 
 /// The request for `verify(algorithm, hash, spki_der, signature, data, salt_length)`.
 pub fn verify_request(
@@ -336,53 +673,33 @@ pub fn verify_request(
     data: &[u8],
     salt_length: Option<usize>,
 ) -> Vec<u8> {
-    let salt = salt_length.map(|n| n.to_string()).unwrap_or_default();
-    let fields: [&[u8]; 6] = [
+    let salt = salt_field(salt_length);
+    encode_fields(&[
         algorithm.as_bytes(),
         hash.as_bytes(),
         salt.as_bytes(),
         spki_der,
         signature,
         data,
-    ];
-    let mut out = Vec::with_capacity(fields.iter().map(|f| f.len() + 4).sum());
-    for field in fields {
-        out.extend_from_slice(&(field.len() as u32).to_le_bytes());
-        out.extend_from_slice(field);
-    }
-    out
+    ])
 }
 
 /// Runs the verification a [`verify_request`] asks for; returns the answer.
 pub fn answer_verify_request(request: &[u8]) -> Vec<u8> {
-    let mut rest = request;
-    let mut fields: Vec<&[u8]> = Vec::with_capacity(6);
-    while fields.len() < 6 {
-        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
-            return b"Ethe verification request is malformed".to_vec();
-        };
-        let len = u32::from_le_bytes(*len) as usize;
-        if tail.len() < len {
-            return b"Ethe verification request is malformed".to_vec();
-        }
-        fields.push(&tail[..len]);
-        rest = &tail[len..];
-    }
-    let text = |field: &[u8]| String::from_utf8_lossy(field).into_owned();
-    let salt = std::str::from_utf8(fields[2])
-        .ok()
-        .and_then(|s| s.parse().ok());
+    let Some(fields) = decode_fields(request, 6) else {
+        return error_answer("the verification request is malformed");
+    };
     match verify(
         &text(fields[0]),
         &text(fields[1]),
         fields[3],
         fields[4],
         fields[5],
-        salt,
+        parse_salt_field(fields[2]),
     ) {
         Ok(true) => b"1".to_vec(),
         Ok(false) => b"0".to_vec(),
-        Err(message) => [b"E".as_slice(), message.as_bytes()].concat(),
+        Err(message) => error_answer(&message),
     }
 }
 
@@ -393,6 +710,55 @@ pub fn verify_answer(answer: &[u8]) -> Result<bool, String> {
         Some((b'0', _)) => Ok(false),
         Some((b'E', message)) => Err(String::from_utf8_lossy(message).into_owned()),
         _ => Err("the host's verification answer is malformed".into()),
+    }
+}
+
+/// The request for `sign(algorithm, hash, private_key_der, data, salt_length, entropy)`.
+pub fn sign_request(
+    algorithm: &str,
+    hash: &str,
+    private_key_der: &[u8],
+    data: &[u8],
+    salt_length: Option<usize>,
+    entropy: &[u8],
+) -> Vec<u8> {
+    let salt = salt_field(salt_length);
+    encode_fields(&[
+        SIGN_OP,
+        algorithm.as_bytes(),
+        hash.as_bytes(),
+        salt.as_bytes(),
+        private_key_der,
+        data,
+        entropy,
+    ])
+}
+
+/// Runs the signing a [`sign_request`] asks for; returns the answer.
+#[cfg_attr(target_family = "wasm", allow(dead_code))]
+pub fn answer_sign_request(request: &[u8]) -> Vec<u8> {
+    let Some(fields) = decode_fields(request, 7).filter(|fields| fields[0] == SIGN_OP) else {
+        return error_answer("the signing request is malformed");
+    };
+    match sign(
+        &text(fields[1]),
+        &text(fields[2]),
+        fields[4],
+        fields[5],
+        parse_salt_field(fields[3]),
+        fields[6],
+    ) {
+        Ok(signature) => [b"S".as_slice(), &signature].concat(),
+        Err(message) => error_answer(&message),
+    }
+}
+
+/// The signature (or the error) an answer of [`answer_sign_request`] carries.
+pub fn sign_answer(answer: &[u8]) -> Result<Vec<u8>, String> {
+    match answer.split_first() {
+        Some((b'S', signature)) => Ok(signature.to_vec()),
+        Some((b'E', message)) => Err(String::from_utf8_lossy(message).into_owned()),
+        _ => Err("the host's signing answer is malformed".into()),
     }
 }
 
@@ -904,5 +1270,311 @@ mod tests {
         );
         assert!(verify("ECDSA", "SHA-256", &spki, &h(ES256), MESSAGE, None).is_err());
         assert!(verify("ECDSA", "SHA-256", b"junk", &h(ES256), MESSAGE, None).is_err());
+    }
+
+    // ------------------------------------------------------------ signing
+    // A 2048-bit key: `openssl genpkey -algorithm RSA`, as PKCS#8 DER.
+    const RSA_PKCS8: &str = "308204bd020100300d06092a864886f70d0101010500048204a7308204a30201000282010100e772ffdd82138aff732b6f55b5eff038a1ff536bd5aef569831680c7884562e3da075211fad6d1a95426ebce864f817c9a47cd85fae1c9f5326079bae0e7582ff1ba7999b1b0191783225d8cec724eb09538c98c1a581bbcff5386092321d7b23b502c80b03942af19e9fb6c786334f2ebb833da8a93e662e1dffd91ccd912cab9980af93c1e9a3f61fe2100a39b1dde1644393fa7df0e56436f22611d9ad3eef8b44d5e0f0fba629a46fb616d0ec521c8d860c1f404e8f8cf4d555ad18aaa3740a7cb6cdea9158d6461b5f8aabb6255aa874ee156e1223c28d7aad237fb4a66904701582331e6f0ed6f7ef109ba58818c8fbca8ae46288a04873372c5505ba70203010001028201000b1dc1de40b3719747fa766976733a1018efc0c64ac8116f6a3ab82007e7d53d13a96059640e7c996bba46d46f8252ba1faad7db2f2be3084ccd7215f606b12749ae9177e949dceffd28b70ce00509747fbb9a2a897ab687ada25f00acada11a255bcf6cb58a0fd830757026f5e29b40c398e0475c7a8809331cbaa5630d00a84be2d507153a0e71415ba544d882e45adb216ce7d13a1c6c3e0581247bc85587424f8af279bb6d668b01271b621e4a7752428140d30924e8dc2c9fbaa8bf3e296e35b54d1047e6234a7ccfcf70ac2de74ec14986eae1161a25c39b8f58529f60f1ed6a64b98af7dd9fa702c80a003899a1bed0419c4301125bcf4f4a6320b74902818100ff78649195ba4381ca8e16e70ed92074012115a022d658a6a0e77fba2ee12d15e5c463a9d04297baca02c1b08b80f779f461ebe825e543e9a7298796b1b13d576f1fd4318e68436b81b141acfdd5355bafa857a324efb579894753dcae8ec9d4335f8b6e21b4c795aab3e731f842f6fe0b374abb19e3d09c4a65fb4ae0f9508b02818100e7eddb1d1a92feb7517987fc6db6ab35cd53b7a6b85bf059bdc4d6228f72c2c6fa418c1e683bbbc67f0ae0ea8d8a119ff694ce18ebc1e71950f48f109025a394effdd362392893d85dd08e313b1f46daa434bf00069ef528ad238552355bb7e25de7adb1f28c8abed21eceaacec1271391243b219da8f70fe5351c26119408d50281805b154b95f472327b66027efbe679576ec4b04d0b89202eff49c2fff11ba1c0f75bb2476e5608481c9ac59cd51b07e23423037e9e885453804ccf2bbe78a01ea4bbc3f75dabce54ab51d426fc4c8be5b848ca96645e58f0b4e25301fd5e671e627fe682c9c34eb7120f8890d76a124609916a2744ca18455a53d44462101013bd02818100c46096addee965f94c684de743f26ea76092a926e6651a6eb20aef9155cac2f77dc07066f2b4d93aaa2948e5f1305dda070c5a31a9b585fade9c2462cedabfd6851a739870735633d6c3971242502a4b48cc4c893611f3dd1c34be572c4cdbb734f1cd15a61cb00200a20b357f58f6c04f9dd0df96c211678918de1bb1b8997d028180275bd2e77eaae10dae22791b19b0ad18883f64e1ccd27a6873e571356f964885ea3c97ee45d10cfe5167ec00a32255a2e45241c26d69cf9c356d7fb3aeb1fb463b959ad31500e488b4af4354aa4191ed5cf4d30b35e359b8adf1c13e94182cd8cb2de584efb9045ef0fd738f4ac9c79468e7933b1619c43e07c62d63bb779168";
+    // Its public key (`openssl pkey -pubout`).
+    const RSA_PKCS8_SPKI: &str = "30820122300d06092a864886f70d01010105000382010f003082010a0282010100e772ffdd82138aff732b6f55b5eff038a1ff536bd5aef569831680c7884562e3da075211fad6d1a95426ebce864f817c9a47cd85fae1c9f5326079bae0e7582ff1ba7999b1b0191783225d8cec724eb09538c98c1a581bbcff5386092321d7b23b502c80b03942af19e9fb6c786334f2ebb833da8a93e662e1dffd91ccd912cab9980af93c1e9a3f61fe2100a39b1dde1644393fa7df0e56436f22611d9ad3eef8b44d5e0f0fba629a46fb616d0ec521c8d860c1f404e8f8cf4d555ad18aaa3740a7cb6cdea9158d6461b5f8aabb6255aa874ee156e1223c28d7aad237fb4a66904701582331e6f0ed6f7ef109ba58818c8fbca8ae46288a04873372c5505ba70203010001";
+    // `openssl dgst -sha256 -sign` of MESSAGE with it.
+    const RSA_PKCS8_RS256: &str = "e6384c95e3c073dcd93a0ec1fd1cb27480d6a8b6de5eaa4b9adef7c8c7faf7af9e49cb3ce9ef8bfca811a03c695613de56e8b70f4c8cf6b5b5e628518453b99d34f053f7c4189a06f18d87e9953a7bb003cc421d9394c90d0c859c86d1d27485a009d5e52bbb1529268f58fd1bec358e4e83854492c5f1706d4187e180156c6117eed0232ff9714a4f20846c21e496f323384998c403531ca04b00eed6b719b1a7efc2a97c5f820d858487f05a64aa1f9b0d2296ef34fd263ca33cc487207232d11925af66119f74d041f5ead59395fc6e276500ab9d62d442470b95921751d72b5689eb7e6fc20f4a8715d56458389946835acfad256b9a0d343397608869cd";
+    // `openssl genpkey -algorithm EC` on P-256, as PKCS#8 DER.
+    const P256_PKCS8: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b0201010420ef0721a8cdb81c92bb42694d1268afc63c55f5ee2a1eadcea1ca8122dc63d76da14403420004a9d3841441c40e49ca70998d7282463c427eafeacb1949a8da5d28d0449a4a1330be4746f9494bca8694e5c067679efa3177a13a5e304ad714316b89b4f64a9b";
+    // The same key as SEC 1 (`openssl ec`), with its curve.
+    const P256_SEC1: &str = "30770201010420ef0721a8cdb81c92bb42694d1268afc63c55f5ee2a1eadcea1ca8122dc63d76da00a06082a8648ce3d030107a14403420004a9d3841441c40e49ca70998d7282463c427eafeacb1949a8da5d28d0449a4a1330be4746f9494bca8694e5c067679efa3177a13a5e304ad714316b89b4f64a9b";
+    const P256_PKCS8_SPKI: &str = "3059301306072a8648ce3d020106082a8648ce3d03010703420004a9d3841441c40e49ca70998d7282463c427eafeacb1949a8da5d28d0449a4a1330be4746f9494bca8694e5c067679efa3177a13a5e304ad714316b89b4f64a9b";
+    // The same for P-384.
+    const P384_PKCS8: &str = "3081b6020100301006072a8648ce3d020106052b8104002204819e30819b0201010430bed627c08843784501e5c53727b9f7118365e98d9fe56396db00056933b046cb27aeab49615b85574a6a5d9f2e29a4cea16403620004bc40e2a67e1ee69319090d746332c7c1cc59cf1362fce84ecd11644e909003ae05e75d83b8708f347db35ca4591fe5d06a156f84073cb0ae407ffbf8884768dbf37fd36ef56e0d1066f2a5e030c96367884e3d1a936c4814f63503cfdd94f1f6";
+    const P384_SEC1: &str = "3081a40201010430bed627c08843784501e5c53727b9f7118365e98d9fe56396db00056933b046cb27aeab49615b85574a6a5d9f2e29a4cea00706052b81040022a16403620004bc40e2a67e1ee69319090d746332c7c1cc59cf1362fce84ecd11644e909003ae05e75d83b8708f347db35ca4591fe5d06a156f84073cb0ae407ffbf8884768dbf37fd36ef56e0d1066f2a5e030c96367884e3d1a936c4814f63503cfdd94f1f6";
+    const P384_PKCS8_SPKI: &str = "3076301006072a8648ce3d020106052b8104002203620004bc40e2a67e1ee69319090d746332c7c1cc59cf1362fce84ecd11644e909003ae05e75d83b8708f347db35ca4591fe5d06a156f84073cb0ae407ffbf8884768dbf37fd36ef56e0d1066f2a5e030c96367884e3d1a936c4814f63503cfdd94f1f6";
+    // Keys sign cannot use: Ed25519, secp256k1 (PKCS#8 and SEC 1), RSA-512.
+    const ED25519_PKCS8: &str = "302e020100300506032b65700422042028a1a13e3cfdc25d1e3153c3a2448fbcb21417fc34bc6a963a2376176cff92fc";
+    const SECP256K1_PKCS8: &str = "308184020100301006072a8648ce3d020106052b8104000a046d306b02010104206cf6d0fce1cf2e19a38b0abd2a84ce1a35d7f6e07daca1e67de250d2d5c00dbda14403420004a36855497e082aded9061e77616f2104068b53a892c57f9ad042d7cfda90c69d1b018b643b6f8052428dd3b896688f55df93bd0d88b800e235f4396aa9de7449";
+    const SECP256K1_SEC1: &str = "307402010104206cf6d0fce1cf2e19a38b0abd2a84ce1a35d7f6e07daca1e67de250d2d5c00dbda00706052b8104000aa14403420004a36855497e082aded9061e77616f2104068b53a892c57f9ad042d7cfda90c69d1b018b643b6f8052428dd3b896688f55df93bd0d88b800e235f4396aa9de7449";
+    const RSA512_PKCS8: &str = "30820154020100300d06092a864886f70d01010105000482013e3082013a020100024100b80da7705efc34ae471c84d14d8fc07238ad8f70d51e4b118caaf893a03445f21352dee4fdf4a43160a6a78d778d7b1c05894d3895775370d0589c0ba376bfad020301000102403bf416aac0061f92f58f10a4ad433a48fab56e982e93e3981fde4182b518d1ff6f68fa245f31e92aa061f32181008e33068626c82bdce9c4695537adb752ed81022100da2ab92cd3a1065e480c2a201ff187cfc4e7d25bc7b06d294ad3fa2325a1a4b9022100d7f87f5a8486750bd290910d5bce3ab9cceb92c52c1d75e07382cc2e0e40e095022014391f9f2b22e30f3c487c632bf2dcaf02c6a67641857628fcb9b7972876da69022051e5b5c58983c356dc5e5de306f1496bb3bd91469bd8001f412e546712989f9102210098330689b30bc78b21c07b645ae21927dba2e5d68692311a1f2f1a0168237309";
+
+    const ENTROPY: &[u8] = &[7; 32];
+
+    /// The key a PKCS#8 PrivateKeyInfo wraps: PKCS#1 for RSA, SEC 1 without
+    /// its curve for EC.
+    fn wrapped_key(pkcs8: &[u8]) -> Vec<u8> {
+        PrivateKeyInfo::try_from(pkcs8)
+            .unwrap()
+            .private_key
+            .to_vec()
+    }
+
+    #[test]
+    fn rs256_known_answer_from_pkcs8_and_pkcs1() {
+        let pkcs8 = h(RSA_PKCS8);
+        let pkcs1 = wrapped_key(&pkcs8);
+        assert_eq!(pkcs1[0], 0x30);
+        for key in [&pkcs8, &pkcs1] {
+            // No entropy needed: PKCS#1 v1.5 is deterministic.
+            let signature = sign("RSASSA-PKCS1-v1_5", "SHA-256", key, MESSAGE, None, &[]).unwrap();
+            assert_eq!(hex(&signature), RSA_PKCS8_RS256);
+        }
+        let spki = h(RSA_PKCS8_SPKI);
+        for hash in ["SHA-1", "SHA-256", "SHA-384", "sha512"] {
+            let signature = sign("RSASSA-PKCS1-v1_5", hash, &pkcs1, MESSAGE, None, &[]).unwrap();
+            assert_eq!(signature.len(), 256);
+            assert_eq!(
+                verify("RSASSA-PKCS1-v1_5", hash, &spki, &signature, MESSAGE, None),
+                Ok(true),
+                "{hash}"
+            );
+            assert_eq!(
+                verify("RSASSA-PKCS1-v1_5", hash, &spki, &signature, b"other", None),
+                Ok(false)
+            );
+        }
+    }
+
+    #[test]
+    fn rsa_pss_sign_round_trips() {
+        let pkcs8 = h(RSA_PKCS8);
+        let spki = h(RSA_PKCS8_SPKI);
+        for (hash, salt) in [("SHA-256", 32), ("SHA-384", 48), ("SHA-512", 64)] {
+            let signature = sign("RSA-PSS", hash, &pkcs8, MESSAGE, None, ENTROPY).unwrap();
+            assert_eq!(
+                verify("RSA-PSS", hash, &spki, &signature, MESSAGE, Some(salt)),
+                Ok(true),
+                "{hash}"
+            );
+            assert_eq!(
+                verify("RSA-PSS", hash, &spki, &signature, MESSAGE, Some(salt - 1)),
+                Ok(false)
+            );
+        }
+        // PS256 through the PKCS#1 form; the salt is random, so the
+        // signature changes with the entropy.
+        let pkcs1 = wrapped_key(&pkcs8);
+        let first = sign("RSA-PSS", "SHA-256", &pkcs1, MESSAGE, Some(32), ENTROPY).unwrap();
+        let second = sign("RSA-PSS", "SHA-256", &pkcs1, MESSAGE, Some(32), &[8; 32]).unwrap();
+        assert_ne!(first, second);
+        for signature in [&first, &second] {
+            assert_eq!(
+                verify("RSA-PSS", "SHA-256", &spki, signature, MESSAGE, Some(32)),
+                Ok(true)
+            );
+        }
+        // An empty salt needs no entropy; the largest salt that fits works.
+        let unsalted = sign("RSA-PSS", "SHA-256", &pkcs8, MESSAGE, Some(0), &[]).unwrap();
+        assert_eq!(
+            verify("RSA-PSS", "SHA-256", &spki, &unsalted, MESSAGE, Some(0)),
+            Ok(true)
+        );
+        let longest = sign("RSA-PSS", "SHA-256", &pkcs8, MESSAGE, Some(222), ENTROPY).unwrap();
+        assert_eq!(
+            verify("RSA-PSS", "SHA-256", &spki, &longest, MESSAGE, Some(222)),
+            Ok(true)
+        );
+        assert_eq!(
+            sign("RSA-PSS", "SHA-256", &pkcs8, MESSAGE, Some(223), ENTROPY).unwrap_err(),
+            "an RSA-PSS salt of 223 bytes does not fit a 2048-bit key with a 32-byte hash: at most 222"
+        );
+        assert_eq!(
+            sign("RSA-PSS", "SHA-256", &pkcs8, MESSAGE, None, &[1; 8]).unwrap_err(),
+            "RSA-PSS signing needs at least 16 bytes of entropy for its salt"
+        );
+    }
+
+    #[test]
+    fn ecdsa_sign_round_trips() {
+        for (pkcs8, sec1, spki, hash, size) in [
+            (P256_PKCS8, P256_SEC1, P256_PKCS8_SPKI, "SHA-256", 64),
+            (P384_PKCS8, P384_SEC1, P384_PKCS8_SPKI, "SHA-384", 96),
+        ] {
+            let (pkcs8, sec1, spki) = (h(pkcs8), h(sec1), h(spki));
+            // SEC 1 with its curve (`openssl ec`) and without (inside PKCS#8).
+            let bare_sec1 = wrapped_key(&pkcs8);
+            let signature = sign("ECDSA", hash, &pkcs8, MESSAGE, None, &[]).unwrap();
+            assert_eq!(signature.len(), size, "raw r || s");
+            for key in [&sec1, &bare_sec1] {
+                // RFC 6979: the same key and message give the same signature.
+                assert_eq!(
+                    sign("ECDSA", hash, key, MESSAGE, None, ENTROPY).as_ref(),
+                    Ok(&signature)
+                );
+            }
+            assert_eq!(
+                verify("ECDSA", hash, &spki, &signature, MESSAGE, None),
+                Ok(true),
+                "{hash}"
+            );
+            assert_eq!(
+                verify("ECDSA", hash, &spki, &signature, b"other", None),
+                Ok(false)
+            );
+            // Any SHA hash works on either curve, as in verification.
+            for other in ["SHA-1", "SHA-256", "SHA-384", "SHA-512"] {
+                let signature = sign("ECDSA", other, &sec1, MESSAGE, None, &[]).unwrap();
+                assert_eq!(
+                    verify("ECDSA", other, &spki, &signature, MESSAGE, None),
+                    Ok(true),
+                    "{other} on a {size}-byte signature"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn ecdsa_rfc_6979_known_answers() {
+        // RFC 6979 A.2.5 (P-256) and A.2.6 (P-384), message "sample", as
+        // bare SEC 1 keys (no curve: the scalar's length tells).
+        let p256 =
+            h("30250201010420c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721");
+        assert_eq!(
+            hex(&sign("ECDSA", "SHA-256", &p256, b"sample", None, &[]).unwrap()),
+            "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716\
+             f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8"
+        );
+        let p384 = h(
+            "303502010104306b9d3dad2e1b8c1c05b19875b6659f4de23c3b667bf297ba9aa47740787137d896d5724e4c70a825f872c9ea60d2edf5",
+        );
+        assert_eq!(
+            hex(&sign("ECDSA", "SHA-384", &p384, b"sample", None, &[]).unwrap()),
+            "94edbb92a5ecb8aad4736e56c691916b3f88140666ce9fa73d64c4ea95ad133c81a648152e44acf96e36dd1e80fabe46\
+             99ef4aeb15f178cea1fe40db2603138f130e740a19624526203b6351d0a3a94fa329c145786e679e7b82c71a38628ac8"
+        );
+    }
+
+    #[test]
+    fn sign_reports_unusable_keys() {
+        let rsa = h(RSA_PKCS8);
+        let expected = "the DER of a PKCS#8 PrivateKeyInfo (RSA, or EC on P-256 or P-384), \
+                        a PKCS#1 RSAPrivateKey or a SEC 1 ECPrivateKey";
+        let rs256 = |key: &[u8]| sign("RSASSA-PKCS1-v1_5", "SHA-256", key, MESSAGE, None, &[]);
+        let es256 = |key: &[u8]| sign("ECDSA", "SHA-256", key, MESSAGE, None, &[]);
+        // Public keys: SubjectPublicKeyInfo and PKCS#1 RSAPublicKey.
+        let public = format!("a public key cannot sign: expected a private key, {expected}");
+        for key in [RSA_PKCS8_SPKI, RSA_SPKI, P256_PKCS8_SPKI] {
+            assert_eq!(rs256(&h(key)).unwrap_err(), public);
+            assert_eq!(es256(&h(key)).unwrap_err(), public);
+        }
+        let rsa_public_key = SubjectPublicKeyInfoRef::try_from(h(RSA_SPKI).as_slice())
+            .unwrap()
+            .subject_public_key
+            .raw_bytes()
+            .to_vec();
+        assert_eq!(rs256(&rsa_public_key).unwrap_err(), public);
+        // Garbage, a truncated key, PEM text.
+        let garbage = format!("not a private key: expected {expected}");
+        assert_eq!(rs256(b"").unwrap_err(), garbage);
+        assert_eq!(rs256(b"junk").unwrap_err(), garbage);
+        assert_eq!(rs256(&rsa[..600]).unwrap_err(), garbage);
+        assert_eq!(es256(&h(P256_SEC1)[..50]).unwrap_err(), garbage);
+        assert!(
+            rs256(b"-----BEGIN PRIVATE KEY-----\nMIIE...")
+                .unwrap_err()
+                .starts_with("the private key is PEM text: expected the DER of a PKCS#8")
+        );
+        // A key for the other family.
+        assert_eq!(
+            es256(&rsa).unwrap_err(),
+            "ECDSA needs an EC private key on P-256 or P-384, not an RSA key"
+        );
+        assert_eq!(
+            rs256(&h(P256_PKCS8)).unwrap_err(),
+            "RSASSA-PKCS1-v1_5 needs an RSA private key, not an EC key on P-256"
+        );
+        assert_eq!(
+            sign("RSA-PSS", "SHA-384", &h(P384_SEC1), MESSAGE, None, ENTROPY).unwrap_err(),
+            "RSA-PSS needs an RSA private key, not an EC key on P-384"
+        );
+        // Keys of other algorithms, curves and sizes.
+        assert_eq!(
+            es256(&h(ED25519_PKCS8)).unwrap_err(),
+            "unsupported private key algorithm 1.3.101.112 (Ed25519) in the PKCS#8 key: \
+             expected RSA (rsaEncryption) or EC on P-256 or P-384"
+        );
+        for key in [SECP256K1_PKCS8, SECP256K1_SEC1] {
+            assert_eq!(
+                es256(&h(key)).unwrap_err(),
+                "unsupported curve 1.3.132.0.10 (secp256k1) in the EC private key: expected P-256 or P-384"
+            );
+        }
+        assert_eq!(
+            rs256(&h(RSA512_PKCS8)).unwrap_err(),
+            "unsupported RSA private key: 512-bit modulus; expected 1024 to 4096 bits"
+        );
+        // A damaged key that still parses.
+        let mut broken = rsa.clone();
+        broken[40] ^= 1; // a bit of the modulus
+        assert!(
+            rs256(&broken)
+                .unwrap_err()
+                .starts_with("invalid PKCS#8 RSA private key")
+        );
+        // Algorithms and hashes.
+        assert!(
+            sign("RSA-OAEP", "SHA-256", &rsa, MESSAGE, None, &[])
+                .unwrap_err()
+                .contains("RSA-OAEP")
+        );
+        assert!(
+            sign("RSASSA-PKCS1-v1_5", "MD5", &rsa, MESSAGE, None, &[])
+                .unwrap_err()
+                .contains("MD5")
+        );
+    }
+
+    #[test]
+    fn signing_requests_round_trip_beside_verification() {
+        let key = h(RSA_PKCS8);
+        let request = sign_request("RSASSA-PKCS1-v1_5", "SHA-256", &key, MESSAGE, None, ENTROPY);
+        let answer = answer_crypto_request(&request);
+        assert_eq!(answer[0], b'S');
+        assert_eq!(hex(&sign_answer(&answer).unwrap()), RSA_PKCS8_RS256);
+        assert_eq!(answer_sign_request(&request), answer);
+        // PS256 (salt length and entropy travel) and ES384.
+        let request = sign_request("RSA-PSS", "SHA-256", &key, MESSAGE, Some(32), ENTROPY);
+        let signature = sign_answer(&answer_crypto_request(&request)).unwrap();
+        assert_eq!(
+            sign("RSA-PSS", "SHA-256", &key, MESSAGE, Some(32), ENTROPY),
+            Ok(signature.clone())
+        );
+        let spki = h(RSA_PKCS8_SPKI);
+        assert_eq!(
+            verify("RSA-PSS", "SHA-256", &spki, &signature, MESSAGE, Some(32)),
+            Ok(true)
+        );
+        let request = sign_request("ECDSA", "SHA-384", &h(P384_SEC1), MESSAGE, None, &[]);
+        let signature = sign_answer(&answer_crypto_request(&request)).unwrap();
+        assert_eq!(signature.len(), 96);
+        // Verification requests go through the same entry point.
+        let request = verify_request(
+            "RSASSA-PKCS1-v1_5",
+            "SHA-256",
+            &spki,
+            &h(RSA_PKCS8_RS256),
+            MESSAGE,
+            None,
+        );
+        assert_eq!(answer_crypto_request(&request), b"1");
+        let request = verify_request("ECDSA", "SHA-256", &spki, b"sig", MESSAGE, None);
+        assert_eq!(answer_crypto_request(&request)[0], b'E');
+        // Errors and malformed requests.
+        let request = sign_request("ECDSA", "SHA-256", b"junk", MESSAGE, None, &[]);
+        assert!(
+            sign_answer(&answer_crypto_request(&request))
+                .unwrap_err()
+                .starts_with("not a private key")
+        );
+        let truncated = &sign_request("ECDSA", "SHA-256", b"k", b"d", None, &[])[..20];
+        assert_eq!(
+            answer_crypto_request(truncated),
+            b"Ethe signing request is malformed"
+        );
+        assert_eq!(
+            answer_crypto_request(b"\x09\x00"),
+            b"Ethe verification request is malformed"
+        );
+        assert_eq!(
+            sign_answer(b"1").unwrap_err(),
+            "the host's signing answer is malformed"
+        );
+        assert!(sign_answer(b"").is_err());
     }
 }

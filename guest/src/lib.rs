@@ -44,26 +44,11 @@ const PRELUDE: &str = include_str!("prelude.js");
 
 /// The prelude's parts, each a factory the prelude calls: Buffer, URL,
 /// console formatting and the other web-standard APIs; Web Crypto and
-/// Node's crypto; Intl; the Auth0 Rules and Actions adapters; the npm
-/// modules rules and actions require.
-const PRELUDE_PARTS: [(&str, &str); 5] = [
+/// Node's crypto; Intl.
+const PRELUDE_PARTS: [(&str, &str); 3] = [
     ("web", include_str!("web.js")),
     ("crypto", include_str!("crypto.js")),
     ("intl", include_str!("intl.js")),
-    ("auth0", include_str!("auth0.js")),
-    ("modules", include_str!("modules.js")),
-];
-
-/// npm packages bundled for Auth0 rules and actions, as published (see
-/// `scripts/bundled-modules.sh`); evaluated when first required.
-const BUNDLED_PACKAGES: [(&str, &str); 4] = [
-    ("lodash", include_str!("../npm/bundled/lodash.min.js")),
-    ("ipaddr.js", include_str!("../npm/bundled/ipaddr.min.js")),
-    ("moment", include_str!("../npm/bundled/moment.min.js")),
-    (
-        "moment-timezone",
-        include_str!("../npm/bundled/moment-timezone.min.js"),
-    ),
 ];
 
 /// The shape of the function's source, as the host names it on the second
@@ -806,17 +791,24 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
             },
         )?,
     )?;
+    // loadPart(name): the factory of one of the `LAZY_PARTS`.
+    natives.set(
+        "loadPart",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            let source = host_source(&ctx, &format!("part/{name}"))?;
+            let mut options = EvalOptions::default();
+            options.global = true;
+            options.strict = true;
+            options.filename = Some(format!("authpipe:prelude/{name}.js"));
+            ctx.eval_with_options::<Function, _>(source, options)
+        })?,
+    )?;
     // loadBundled(name): the CommonJS factory `(exports, require, module,
     // __filename, __dirname, global, self)` of a bundled npm package.
     natives.set(
         "loadBundled",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
-            let Some((_, source)) = BUNDLED_PACKAGES.iter().find(|(n, _)| *n == name) else {
-                return Err(javy::quickjs::Exception::throw_type(
-                    &ctx,
-                    &format!("no bundled package {name:?}"),
-                ));
-            };
+            let source = host_source(&ctx, &format!("npm/{name}"))?;
             let wrapped = format!(
                 "(function (exports, require, module, __filename, __dirname, global, self) {{{source}\n}})"
             );
@@ -854,6 +846,20 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
     )?;
     bindings::install(ctx, &natives)?;
     Ok(natives)
+}
+
+/// A source the host serves over [`wasi::SOURCES_FD`] (`part/NAME`,
+/// `npm/PACKAGE`); an exception when there is none.
+fn host_source(ctx: &Ctx<'_>, name: &str) -> javy::quickjs::Result<String> {
+    match wasi::exchange(wasi::SOURCES_FD, name.as_bytes()) {
+        Some(source) if !source.is_empty() => String::from_utf8(source).map_err(|_| {
+            javy::quickjs::Exception::throw_type(ctx, &format!("{name} is not UTF-8"))
+        }),
+        _ => Err(javy::quickjs::Exception::throw_type(
+            ctx,
+            &format!("{name} is available only under authpipe's host"),
+        )),
+    }
 }
 
 /// Builds the read-only `env` object from the WASI environment of this call:

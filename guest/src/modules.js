@@ -520,7 +520,10 @@
     }
     const opts = isObject(options) ? { ...options } : {};
     const run = () => {
-      const algorithm = opts.algorithm || 'HS256';
+      // Without `algorithm`: HS256, or RS256 / ES256 for a PEM private key
+      // (jsonwebtoken would HMAC with the PEM text, or refuse).
+      const pem = (typeof secretOrPrivateKey === 'string' ? secretOrPrivateKey : '').match(/-----BEGIN ([A-Z ]*)PRIVATE KEY-----/);
+      const algorithm = opts.algorithm || (pem === null ? 'HS256' : pem[1] === 'EC ' ? 'ES256' : 'RS256');
       const alg = algorithmOf(algorithm);
       if (alg === null) throw new Error(`"algorithm" must be a valid string enum value (got ${algorithm})`);
       if (secretOrPrivateKey === undefined || secretOrPrivateKey === null || secretOrPrivateKey === '') {

@@ -610,55 +610,74 @@
 
   // ---------------------------------------------------------------- require
 
-  // The npm modules of Auth0 rules and actions (modules.js).
-  const npm = parts.modules(natives, {
-    fetch,
-    Headers,
-    Response,
-    querystring,
-    Buffer: web.Buffer,
-    URL: web.URL,
-    URLSearchParams: web.URLSearchParams,
-    nodeCrypto: cryptoApi.nodeCrypto,
-  });
-  const bufferModule = freeze({ Buffer: web.Buffer, atob: web.atob, btoa: web.btoa });
-  const utilModule = freeze({ inspect, format, TextEncoder: global.TextEncoder, TextDecoder: global.TextDecoder });
-  // Node's core modules (also with the `node:` prefix).
-  const coreModules = freeze({
-    querystring,
-    crypto: cryptoApi.nodeCrypto,
-    buffer: bufferModule,
-    url: npm.url,
-    util: utilModule,
-  });
-  // npm packages, with the major versions a pinned name (`lodash@4.17.21`)
-  // may ask for: authpipe's own implementations of their APIs, and the
-  // real lodash, moment and moment-timezone, loaded by the engine
-  // (`bundled`) when first required (at compile time when the source names
-  // them, so a call pays nothing).
-  const packages = freeze({
-    './utils': { module: utils, majors: null },
-    utils: { module: utils, majors: null },
-    axios: { module: axios, majors: [0, 1] },
-    request: { module: npm.request, majors: [2] },
-    'request-promise': { module: npm['request-promise'], majors: [4] },
-    'request-promise-native': { module: npm['request-promise-native'], majors: [1] },
-    'node-fetch': { module: npm['node-fetch'], majors: [2] },
-    uuid: { module: npm.uuid, majors: [3, 7, 8, 9] },
-    jsonwebtoken: { module: npm.jsonwebtoken, majors: [5, 7, 8, 9] },
-    lodash: { bundled: '4.17.21', majors: [4] },
-    'ipaddr.js': { bundled: '2.2.0', majors: [0, 1, 2] },
-    'slack-notify': { module: npm['slack-notify'], majors: [0, 1, 2] },
-    moment: { bundled: '2.30.1', majors: [2] },
-    'moment-timezone': { bundled: '0.5.46', majors: [0] },
-  });
-  // Paths inside packages that rules use.
-  const subpaths = freeze({
-    'uuid/v4': () => npm.uuid.v4,
-  });
-  const loaded = Object.create(null);
-  const AVAILABLE_MODULES = "Node's querystring, crypto, buffer, url and util, and the packages "
-    + keys(packages).filter((name) => name !== 'utils').join(', ');
+  // The npm modules of Auth0 rules and actions (modules.js), made when
+  // first required: at compile time when the source names them (see
+  // `preload`), so functions that do not use them do not carry them.
+  let npmModules = null;
+  function npm() {
+    if (npmModules === null) {
+      npmModules = natives.loadPart('modules')(natives, {
+        fetch,
+        Headers,
+        Response,
+        querystring,
+        Buffer: web.Buffer,
+        URL: web.URL,
+        URLSearchParams: web.URLSearchParams,
+        nodeCrypto: cryptoApi.nodeCrypto,
+      });
+    }
+    return npmModules;
+  }
+
+  // The module tables, made on the first `require` (after everything the
+  // calls use is allocated: objects a call touches stay close together in
+  // the heap, which keeps the pages a call dirties few and contiguous).
+  let moduleTables = null;
+  function tables() {
+    if (moduleTables !== null) return moduleTables;
+    const bufferModule = freeze({ Buffer: web.Buffer, atob: web.atob, btoa: web.btoa });
+    const utilModule = freeze({ inspect, format, TextEncoder: global.TextEncoder, TextDecoder: global.TextDecoder });
+    // Node's core modules (also with the `node:` prefix), as functions that
+    // give them.
+    const coreModules = freeze({
+      querystring: () => querystring,
+      crypto: () => cryptoApi.nodeCrypto,
+      buffer: () => bufferModule,
+      url: () => npm().url,
+      util: () => utilModule,
+    });
+    // npm packages, with the major versions a pinned name (`lodash@4.17.21`)
+    // may ask for: authpipe's own implementations of their APIs, and the
+    // real lodash, moment and moment-timezone, loaded by the engine
+    // (`bundled`) when first required (at compile time when the source names
+    // them, so a call pays nothing).
+    const packages = freeze({
+      './utils': { module: utils, majors: null },
+      utils: { module: utils, majors: null },
+      axios: { module: axios, majors: [0, 1] },
+      request: { npm: 'request', majors: [2] },
+      'request-promise': { npm: 'request-promise', majors: [4] },
+      'request-promise-native': { npm: 'request-promise-native', majors: [1] },
+      'node-fetch': { npm: 'node-fetch', majors: [2] },
+      uuid: { npm: 'uuid', majors: [3, 7, 8, 9] },
+      jsonwebtoken: { npm: 'jsonwebtoken', majors: [5, 7, 8, 9] },
+      lodash: { bundled: '4.17.21', majors: [4] },
+      'ipaddr.js': { bundled: '2.2.0', majors: [0, 1, 2] },
+      'slack-notify': { npm: 'slack-notify', majors: [0, 1, 2] },
+      moment: { bundled: '2.30.1', majors: [2] },
+      'moment-timezone': { bundled: '0.5.46', majors: [0] },
+    });
+    // Paths inside packages that rules use.
+    const subpaths = freeze({
+      'uuid/v4': () => npm().uuid.v4,
+    });
+    const loaded = Object.create(null);
+    const AVAILABLE_MODULES = "Node's querystring, crypto, buffer, url and util, and the packages "
+      + keys(packages).filter((name) => name !== 'utils').join(', ');
+    moduleTables = { coreModules, packages, subpaths, loaded, AVAILABLE_MODULES };
+    return moduleTables;
+  }
 
   // `lodash@4.17.21` → ['lodash', 4]; a scoped `@x/y@1` keeps its `@`.
   function splitVersion(given) {
@@ -669,6 +688,7 @@
   }
 
   function loadBundled(name) {
+    const { loaded } = tables();
     if (name in loaded) return loaded[name];
     const module = { exports: {} };
     const factory = natives.loadBundled(name);
@@ -678,11 +698,12 @@
   }
 
   function require(name) {
+    const { coreModules, packages, subpaths, AVAILABLE_MODULES } = tables();
     const given = String(name);
     const plain = given.startsWith('node:') ? given.slice(5) : given;
     const [bare, major] = splitVersion(plain);
     // `url@0.10.3` and the like: npm ports of Node's core modules.
-    if (hasOwn(coreModules, bare)) return coreModules[bare];
+    if (hasOwn(coreModules, bare)) return coreModules[bare]();
     if (hasOwn(subpaths, bare)) return subpaths[bare]();
     const slash = bare.indexOf('/');
     if (slash > 0 && bare.slice(0, slash) === 'lodash') {
@@ -698,22 +719,22 @@
       const offered = entry.bundled !== undefined ? `${bare} ${entry.bundled}` : `the ${bare} API of major version ${entry.majors.join(', ')}`;
       throw new Error(`Cannot find module '${given}': authpipe bundles ${offered}, not major version ${major}`);
     }
-    return entry.bundled !== undefined ? loadBundled(bare) : entry.module;
+    if (entry.bundled !== undefined) return loadBundled(bare);
+    return entry.npm !== undefined ? npm()[entry.npm] : entry.module;
   }
 
-  // Loads the bundled packages `source` requires by name, at compile time.
+  // Loads what `source` requires by name, at compile time: the bundled
+  // packages and authpipe's npm modules are then in the snapshot, and a
+  // call pays nothing to require them.
   function preload(source) {
+    if (!source.includes('require')) return;
     const pattern = /require\s*\(\s*(['"`])([^'"`]+)\1\s*\)/g;
     let match;
     while ((match = pattern.exec(source)) !== null) {
-      const [bare] = splitVersion(match[2]);
-      const root = bare.split('/')[0];
-      if (hasOwn(packages, root) && packages[root].bundled !== undefined) {
-        try {
-          require(match[2]);
-        } catch (_) {
-          // Reported when the function's own require runs.
-        }
+      try {
+        require(match[2]);
+      } catch (_) {
+        // Reported when the function's own require runs.
       }
     }
   }
@@ -862,16 +883,23 @@
   // The result's `auth0` section (Auth0 flavours): null while empty.
   let auth0Section = null;
 
-  // Auth0 Rules and Actions (auth0.js): globals and adapters.
-  const auth0 = parts.auth0(natives, {
-    env: () => global.env,
-    idTokenClaims,
-    accessTokenClaims,
-    setAuth0: (section) => { auth0Section = section; },
-    Buffer: web.Buffer,
-    nodeCrypto: cryptoApi.nodeCrypto,
-    querystring,
-  });
+  // Auth0 Rules and Actions (auth0.js): globals and adapters, made for
+  // Auth0-flavoured functions only.
+  let auth0Adapters = null;
+  function auth0() {
+    if (auth0Adapters === null) {
+      auth0Adapters = natives.loadPart('auth0')(natives, {
+        env: () => global.env,
+        idTokenClaims,
+        accessTokenClaims,
+        setAuth0: (section) => { auth0Section = section; },
+        Buffer: web.Buffer,
+        nodeCrypto: cryptoApi.nodeCrypto,
+        querystring,
+      });
+    }
+    return auth0Adapters;
+  }
   // What `run` calls: null for `pipe` (Authing), else an Auth0 adapter;
   // and how messages name the function.
   let entry = null;
@@ -919,7 +947,7 @@
     decided = true;
     if (err) {
       // What an Auth0 rule or action asked to store stays in the result.
-      hostRefuse('denied', safeMessage(err), null, auth0Section === null ? null : auth0.askedJson());
+      hostRefuse('denied', safeMessage(err), null, auth0Section === null ? null : auth0().askedJson());
       return;
     }
     const nextUser = user === undefined || user === null ? currentUser : user;
@@ -1065,10 +1093,10 @@
   // Before the user's source is evaluated: the flavour's globals.
   function beginFlavor(flavor) {
     if (flavor === 'auth0-rule') {
-      auth0.ruleGlobals();
+      auth0().ruleGlobals();
       entryName = 'the rule';
     } else if (flavor === 'auth0-action') {
-      auth0.actionGlobals();
+      auth0().actionGlobals();
       entryName = 'the action';
     }
   }
@@ -1081,19 +1109,19 @@
         message: 'an Auth0 rule must be one function (user, context, callback) { … }',
       });
     }
-    entry = auth0.rule(fn);
+    entry = auth0().rule(fn);
     return undefined;
   }
 
   // After an action's source was evaluated.
   function adoptAction() {
-    if (auth0.exportedHandlers() === null) {
+    if (auth0().exportedHandlers() === null) {
       return stringify({
         kind: 'compile_error',
-        message: `an Auth0 action must export a handler, e.g. exports.onExecutePostLogin = async (event, api) => { … } (one of ${auth0.HANDLER_NAMES.join(', ')})`,
+        message: `an Auth0 action must export a handler, e.g. exports.onExecutePostLogin = async (event, api) => { … } (one of ${auth0().HANDLER_NAMES.join(', ')})`,
       });
     }
-    entry = auth0.action();
+    entry = auth0().action();
     return undefined;
   }
 

@@ -13,10 +13,16 @@ pub const STDERR: u32 = 2;
 /// The descriptor `fetch` requests and responses travel over ("FETC").
 /// Keep in step with `FETCH_FD` in the host's `sandbox.rs`.
 pub const FETCH_FD: u32 = 0x4645_5443;
-/// The descriptor signature verifications travel over ("CRYP"), answered
-/// natively by the host. Keep in step with `CRYPTO_FD` in the host's
+/// The descriptor signature verifications and signings travel over
+/// ("CRYP"), answered natively by the host. Keep in step with `CRYPTO_FD` in the host's
 /// `sandbox.rs`.
 pub const CRYPTO_FD: u32 = 0x4352_5950;
+
+/// Sources loaded on demand (the Auth0 adapters, the npm modules and the
+/// bundled npm packages) are read from the host here, so they are not part
+/// of every sandbox's memory. Keep in step with `SOURCES_FD` in the host's
+/// `sandbox.rs`.
+pub const SOURCES_FD: u32 = 0x5352_4345;
 
 #[repr(C)]
 struct IoVec {

@@ -835,3 +835,55 @@ fn slack_notify_posts_to_its_webhook_through_fetch() {
         "{requests:?}"
     );
 }
+
+#[test]
+fn jsonwebtoken_rs256_and_es256_round_trip_with_pem_keys() {
+    let fixture = |name: &str| {
+        std::fs::read_to_string(authpipe_tests::fixtures_dir().join("jwt").join(name))
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let known = fixture("rs256-known.txt").trim().to_string();
+    let source = r#"const jwt = require('jsonwebtoken');
+    async function pipe(user, context, callback) {
+      const keys = JSON.parse(env.KEYS);
+      const rs = jwt.sign({ sub: 'auth0|known', iat: 1700000000 }, keys.rsa);
+      const rsPkcs1 = jwt.sign({ sub: 'auth0|known', iat: 1700000000 }, keys.rsaPkcs1, { algorithm: 'RS256' });
+      const ps = jwt.sign({ sub: 'p' }, keys.rsa, { algorithm: 'PS256', expiresIn: 60 });
+      const es = jwt.sign({ sub: 'e' }, keys.ec, { algorithm: 'ES256', keyid: 'k1' });
+      const esSec1 = jwt.sign({ sub: 'e1' }, keys.ecSec1, { algorithm: 'ES256' });
+      let forged;
+      try { jwt.verify(rs.slice(0, -4) + 'AAAA', keys.rsaPublic); forged = 'accepted'; } catch (e) { forged = e.message; }
+      let wrongKey;
+      try { jwt.verify(es, keys.rsaPublic, { algorithms: ['ES256'] }); wrongKey = 'accepted'; } catch (e) { wrongKey = e.name; }
+      callback(null, {
+        knownAnswer: rs === env.KNOWN, pkcs1Same: rsPkcs1 === rs,
+        rs: jwt.verify(env.KNOWN, keys.rsaPublic).sub,
+        ps: jwt.verify(ps, keys.rsaPublic, { algorithms: ['PS256'] }).sub,
+        es: jwt.verify(es, keys.ecPublic).sub, esHeader: jwt.decode(es, { complete: true }).header,
+        esSignatureBytes: Buffer.from(es.split('.')[2], 'base64url').length,
+        esSec1: jwt.verify(esSec1, keys.ecPublic).sub,
+        forged, wrongKey,
+      }, context);
+    }"#;
+    let keys = json!({
+        "rsa": fixture("rsa-private.pem"), "rsaPkcs1": fixture("rsa-private.pkcs1.pem"),
+        "rsaPublic": fixture("rsa-public.pem"), "ec": fixture("ec-private.pem"),
+        "ecSec1": fixture("ec-private.sec1.pem"), "ecPublic": fixture("ec-public.pem"),
+    })
+    .to_string();
+    let result = run_with(
+        source,
+        AUTH0_LOGIN,
+        None,
+        &[("KEYS", &keys), ("KNOWN", &known)],
+    );
+    assert_eq!(result.outcome, Outcome::Allow, "{result:#?}");
+    assert_eq!(
+        result.user,
+        json!({
+            "knownAnswer": true, "pkcs1Same": true, "rs": "auth0|known", "ps": "p", "es": "e",
+            "esHeader": {"alg": "ES256", "typ": "JWT", "kid": "k1"}, "esSignatureBytes": 64,
+            "esSec1": "e1", "forged": "invalid signature", "wrongKey": "JsonWebTokenError",
+        })
+    );
+}

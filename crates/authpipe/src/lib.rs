@@ -56,6 +56,7 @@ mod result;
 mod runtime;
 mod sandbox;
 mod slots;
+mod sources;
 mod split;
 mod typescript;
 

@@ -48,10 +48,15 @@ pub(crate) const FETCH_FD: i32 = 0x4645_5443;
 /// (nothing for an unknown zone). Keep in step with `guest/src/tzdb.rs`.
 pub(crate) const TZDB_FD: i32 = 0x545A_4442;
 
-/// The descriptor signature verifications travel over ("CRYP"): the
-/// guest writes a request of `guest/src/crypto.rs`, the host verifies it
-/// natively with that same code, and the guest reads back the answer.
+/// The descriptor signature verifications and signings travel over
+/// ("CRYP"): the guest writes a request of `guest/src/crypto.rs`, the host
+/// answers it natively with that same code, and the guest reads back the
+/// answer.
 pub(crate) const CRYPTO_FD: i32 = 0x4352_5950;
+
+/// The guest writes the name of a source it loads on demand (`part/auth0`,
+/// `npm/lodash`, see [`crate::sources`]) and reads it back.
+pub(crate) const SOURCES_FD: i32 = 0x5352_4345;
 
 /// Longest zone name the guest may ask for.
 const MAX_ZONE_NAME_BYTES: usize = 64;
@@ -146,7 +151,7 @@ pub(crate) struct CallState {
     /// Set when the guest asked for more memory than its limit.
     pub memory_limit_hit: bool,
     fetch: Option<FetchChannel>,
-    /// The answer to the last time zone or verification request.
+    /// The answer to the last time zone or crypto request.
     answer: HostAnswer,
     /// When the call must end (monotonic clock).
     deadline: Instant,
@@ -166,7 +171,7 @@ pub(crate) struct CallState {
 }
 
 /// The host end of `fetch` for one call.
-/// The answer to the last time zone or verification request, and how much
+/// The answer to the last time zone or crypto request, and how much
 /// of it the guest has read.
 #[derive(Default)]
 struct HostAnswer {
@@ -398,16 +403,20 @@ fn fd_write(
         2 => &mut state.stderr,
         FETCH_FD => return fetch_request(mem, state, &parts, nwritten),
         TZDB_FD => return host_request(mem, state, &parts, nwritten, zone_answer),
-        // Signature verification runs natively; the time it takes counts
-        // against the call's deadline (the key's and the data's sizes,
-        // which the guest's memory limit bounds, bound it).
+        SOURCES_FD => {
+            return host_request(mem, state, &parts, nwritten, crate::sources::answer);
+        }
+        // Signature verification and signing run natively; the time they
+        // take counts against the call's deadline (the data's size, which
+        // the guest's memory limit bounds, and the key's, at most 4096 RSA
+        // bits, bound it).
         CRYPTO_FD => {
             return host_request(
                 mem,
                 state,
                 &parts,
                 nwritten,
-                crate::natives::answer_verify_request,
+                crate::natives::answer_crypto_request,
             );
         }
         _ => return Ok(ERRNO_BADF),
@@ -516,6 +525,7 @@ fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nr
     if fd != 0
         && fd != TZDB_FD
         && fd != CRYPTO_FD
+        && fd != SOURCES_FD
         && !(fd == FETCH_FD && caller.data().fetch.is_some())
     {
         return ERRNO_BADF;
@@ -529,7 +539,7 @@ fn fd_read(mut caller: Caller<'_, CallState>, fd: i32, iovs: i32, count: i32, nr
     };
     let (source, pos) = match (fd, state.fetch.as_mut()) {
         (FETCH_FD, Some(channel)) => (&channel.response, &mut channel.read),
-        (TZDB_FD | CRYPTO_FD, _) => (&state.answer.response, &mut state.answer.read),
+        (TZDB_FD | CRYPTO_FD | SOURCES_FD, _) => (&state.answer.response, &mut state.answer.read),
         _ => (&state.stdin, &mut state.stdin_pos),
     };
     let mut total = 0usize;
