@@ -88,9 +88,12 @@ export function tpath(tenant: string, rest: string): string { return `/v1/tenant
 export interface Fn {
   name: string; description: string; triggers: string[]; enabled: boolean; async: boolean;
   timeout_ms: number; fuel: number; memory_mb: number; on_error: 'deny' | 'skip'; language: 'javascript' | 'typescript';
+  flavor?: Flavor; flavor_detected?: boolean;
   order: number; source: string; sha256: string; version: number; deployed_version: number | null; etag: string;
   created_at: string; updated_at: string;
 }
+/** How a function's source is called: Authing's `pipe`, an Auth0 Rule or an Auth0 Action. */
+export type Flavor = 'authing' | 'auth0-rule' | 'auth0-action';
 export interface TriggerFn { name: string; order: number; enabled: boolean; async: boolean; version: number; deployed_version: number | null }
 export interface TriggerView { trigger: string; functions: TriggerFn[] }
 export interface Version { version: number; sha256: string; created_at: string; created_by: string; deployed: boolean; source?: string }

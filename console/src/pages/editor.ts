@@ -25,6 +25,8 @@ async function pipe(user, context, callback) {
 interface Settings {
   name: string; description: string; triggers: string[]; timeout_ms: number; fuel: number; memory_mb: number;
   on_error: 'deny' | 'skip'; async: boolean; enabled: boolean; language: 'javascript' | 'typescript';
+  /** `auto`: detected from the source by the server. */
+  flavor: 'auto' | 'authing' | 'auth0-rule' | 'auth0-action';
 }
 
 const RANGES = {
@@ -54,9 +56,11 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
   let settings: Settings = fn ? {
     name: fn.name, description: fn.description || '', triggers: [...fn.triggers], timeout_ms: fn.timeout_ms, fuel: fn.fuel,
     memory_mb: fn.memory_mb, on_error: fn.on_error, async: fn.async, enabled: fn.enabled, language: fn.language || 'javascript',
+    flavor: fn.flavor_detected === false && fn.flavor ? fn.flavor : 'auto',
   } : {
     name: tplName || '', description: tpl ? tpl.title : '', triggers: tpl ? [...tpl.triggers] : ['pre-register'], timeout_ms: 3000, fuel: 100000000,
     memory_mb: 32, on_error: 'deny', async: tpl ? tpl.async : false, enabled: true, language: (tpl?.language as Settings['language']) || 'javascript',
+    flavor: 'auto',
   };
   let savedSource = fn ? fn.source : '';
   let savedSettings = JSON.stringify(settings);
@@ -108,6 +112,10 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
   const langSel = h('select', { id: 'language', name: 'language' },
     h('option', { value: 'javascript', selected: settings.language === 'javascript' }, 'JavaScript'),
     h('option', { value: 'typescript', selected: settings.language === 'typescript' }, 'TypeScript'));
+  const flavorSel = h('select', { id: 'setting-flavor', name: 'flavor', 'aria-describedby': 'setting-flavor-help setting-flavor-error' },
+    ...([['auto', 'Detect from the source'], ['authing', 'authing — pipe(user, context, callback)'],
+      ['auth0-rule', 'auth0-rule — an Auth0 Rule'], ['auth0-action', 'auth0-action — an Auth0 Action']] as const)
+      .map(([value, label]) => h('option', { value, selected: settings.flavor === value }, label)));
   langSel.addEventListener('change', () => { view.dispatch({ effects: langC.reconfigure(langExt(langSel.value)) }); updateDirty(); });
 
   const readSettings = (): Settings => ({
@@ -117,6 +125,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
     timeout_ms: Number(timeoutIn.value), fuel: Number(fuelIn.value), memory_mb: Number(memIn.value),
     on_error: onErrIn.value as 'deny' | 'skip', async: asyncIn.checked, enabled: enabledIn.checked,
     language: langSel.value as Settings['language'],
+    flavor: flavorSel.value as Settings['flavor'],
   });
 
   const dirtyEl = h('span', { id: 'dirty-indicator', class: 'badge dirty', hidden: true, title: 'There are unsaved changes' }, '● Unsaved changes');
@@ -184,7 +193,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
     const source = view.state.doc.toString();
     const body: Record<string, unknown> = {
       source, triggers: s.triggers, description: s.description, timeout_ms: s.timeout_ms, fuel: s.fuel, memory_mb: s.memory_mb,
-      on_error: s.on_error, async: s.async, enabled: s.enabled, language: s.language,
+      on_error: s.on_error, async: s.async, enabled: s.enabled, language: s.language, flavor: s.flavor,
     };
     if (!deployIn.checked) body.deploy = false;
     saveBtn.disabled = true;
@@ -241,6 +250,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
     trigBoxes.forEach((b) => { b.checked = f.triggers.includes(b.value); });
     timeoutIn.value = String(f.timeout_ms); fuelIn.value = String(f.fuel); memIn.value = String(f.memory_mb);
     onErrIn.value = f.on_error; asyncIn.checked = f.async; enabledIn.checked = f.enabled; langSel.value = f.language || 'javascript';
+    flavorSel.value = f.flavor_detected === false && f.flavor ? f.flavor : 'auto';
     view.dispatch({ effects: langC.reconfigure(langExt(langSel.value)) });
     savedSettings = JSON.stringify(readSettings());
     updateDirty(); refreshTriggers(); renderHeading();
@@ -265,6 +275,9 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
       h('label', { for: `setting-${k}` }, RANGES[k].label), k === 'timeout_ms' ? timeoutIn : k === 'fuel' ? fuelIn : memIn,
       h('small', { id: `setting-${k}-help`, class: 'muted' }, RANGES[k].help), fieldErr(k))),
     h('div', { class: 'field' }, h('label', { for: 'setting-on_error' }, 'On error'), onErrIn, fieldErr('on_error')),
+    h('div', { class: 'field' }, h('label', { for: 'setting-flavor' }, 'Flavour'), flavorSel,
+      h('small', { id: 'setting-flavor-help', class: 'muted' }, fn && fn.flavor_detected !== false && fn.flavor ? `Detected: ${fn.flavor}` : 'Auth0 Rules and Actions run unmodified.'),
+      fieldErr('flavor')),
     h('div', { class: 'checks' },
       h('label', { class: 'check', for: 'setting-async' }, asyncIn, ' Async (runs after the flow; cannot change it)'),
       h('label', { class: 'check', for: 'setting-enabled' }, enabledIn, ' Enabled'),
@@ -354,7 +367,7 @@ export async function editorPage(root: HTMLElement, ctx: PageCtx, name: string |
     replace(result, h('p', { class: 'muted' }, pipeline ? `Running the ${testTrigger.value} pipeline…` : 'Running…'));
     const input = parsedInput;
     const source = view.state.doc.toString();
-    const body: Record<string, unknown> = { input, source, language: langSel.value };
+    const body: Record<string, unknown> = { input, source, language: langSel.value, flavor: flavorSel.value };
     if (pipeline) body.trigger = testTrigger.value;
     const fname = fn ? fn.name : (nameIn?.value.trim() && FN_NAME.test(nameIn.value.trim()) ? nameIn.value.trim() : 'new-function');
     const t0 = performance.now();
