@@ -22,6 +22,7 @@
 //! allowed). Rules run on `post-authentication` in their Auth0 order; the
 //! actions come after them, as Auth0 runs rules before actions.
 
+use crate::files::{comment, json_files, key, quoted};
 use anyhow::{Context, Result, bail};
 use authpipe_server::config::Trigger;
 use serde::Deserialize;
@@ -289,26 +290,6 @@ fn read_export(dir: &Path) -> Result<Export> {
         ));
     }
     Ok(export)
-}
-
-/// The `*.json` files directly in `dir`, sorted; none when it is missing.
-fn json_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("cannot list {}", dir.display()))?
-            .path();
-        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// Parses the JSON file at `path`; the error names the file and position.
@@ -996,24 +977,6 @@ fn project_files(dir: &Path, export: &Export) -> Vec<(PathBuf, String)> {
         }
     }
     files
-}
-
-fn quoted(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
-/// `name` as a TOML key: bare when it can be, quoted otherwise.
-fn key(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare { name.to_string() } else { quoted(name) }
-}
-
-/// `text` on one comment line.
-fn comment(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The project's `authpipe.toml`.

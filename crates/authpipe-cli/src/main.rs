@@ -1,6 +1,7 @@
 //! `authpipe`: compile, run and benchmark auth pipeline functions.
 
 mod bench;
+mod files;
 mod fixture;
 mod frame;
 mod import_auth0;

@@ -1,6 +1,7 @@
 //! `authpipe templates` and `authpipe new`: the bundled templates (see
 //! [`authpipe_server::templates`]) listed, and written out as projects.
 
+use crate::files::{comment, key, quoted};
 use anyhow::{Context, Result, bail};
 use authpipe_server::templates::{Metadata, TEMPLATES, find};
 use std::path::Path;
@@ -70,24 +71,6 @@ pub fn new(id: &str, dir: Option<&Path>) -> Result<()> {
         dir.join("authpipe.toml").display()
     );
     Ok(())
-}
-
-fn quoted(text: &str) -> String {
-    toml::Value::String(text.to_string()).to_string()
-}
-
-/// `name` as a TOML key: bare when it can be, quoted otherwise.
-fn key(name: &str) -> String {
-    let bare = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare { name.to_string() } else { quoted(name) }
-}
-
-/// `text` on one comment line.
-fn comment(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The `authpipe.toml` of a new project.

@@ -2,7 +2,7 @@
 
 use crate::fixture::{self, Fixture};
 use crate::replay::Replay;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use authpipe::{Environ, Function, Runtime, Stage};
 use authpipe_server::config::{Config, FunctionConfig, Purpose, Trigger};
 use std::cell::RefCell;
@@ -58,7 +58,7 @@ fn run_all(runtime: &Runtime, config: &Config, filter: Option<&str>) -> Result<E
     let mut summary = Summary::default();
     let mut matched = 0usize;
     for function in &config.functions {
-        let files = fixture_files(&function.fixtures)?;
+        let files = crate::files::json_files(&function.fixtures)?;
         let files: Vec<PathBuf> = files
             .into_iter()
             .filter(|file| filter.is_none_or(|f| case_name(function, file).contains(f)))
@@ -143,26 +143,6 @@ fn case_name(function: &FunctionConfig, file: &Path) -> String {
         .file_stem()
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     format!("{}/{stem}", function.name)
-}
-
-/// The `*.json` files of `dir`, sorted; none when it does not exist.
-fn fixture_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
-    };
-    let mut files = Vec::new();
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("cannot list {}", dir.display()))?
-            .path();
-        if path.extension().is_some_and(|e| e == "json") && path.is_file() {
-            files.push(path);
-        }
-    }
-    files.sort();
-    Ok(files)
 }
 
 /// Runs one fixture; `Err` lists what did not match.
