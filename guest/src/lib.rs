@@ -304,10 +304,7 @@ impl Engine {
             entry("beginFlavor")?
                 .call::<_, ()>((flavor.name(),))
                 .map_err(|e| internal_error(&describe(&ctx, e)))?;
-            let mut options = EvalOptions::default();
-            options.global = true;
-            options.strict = false;
-            options.filename = Some(file_name.to_string());
+            let options = script_options(file_name.to_string(), false);
             // A rule is one function expression: evaluated in parentheses
             // (on the same first line, so positions hold but for one column
             // there), its value is the function.
@@ -650,21 +647,35 @@ fn shadow_keys<'js>(ctx: &Ctx<'js>, prelude: &Object<'js>) -> javy::quickjs::Res
 
 /// Evaluates the prelude and returns its table of entry points.
 fn install_prelude<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
-    let mut options = EvalOptions::default();
-    options.global = true;
-    options.strict = true;
-    options.filename = Some("authpipe:prelude".to_string());
-    let factory: Function = ctx.eval_with_options(PRELUDE, options)?;
+    let factory: Function =
+        ctx.eval_with_options(PRELUDE, script_options("authpipe:prelude".into(), true))?;
     let parts = Object::new(ctx.clone())?;
     for (name, source) in PRELUDE_PARTS {
-        let mut options = EvalOptions::default();
-        options.global = true;
-        options.strict = true;
-        options.filename = Some(format!("authpipe:prelude/{name}.js"));
-        let part: Function = ctx.eval_with_options(source, options)?;
-        parts.set(name, part)?;
+        parts.set(name, prelude_part(ctx, name, source)?)?;
     }
     factory.call((natives(ctx)?, parts))
+}
+
+/// Options to evaluate a global script named `file_name`.
+fn script_options(file_name: String, strict: bool) -> EvalOptions {
+    let mut options = EvalOptions::default();
+    options.global = true;
+    options.strict = strict;
+    options.filename = Some(file_name);
+    options
+}
+
+/// The factory of the prelude part `name` (its file evaluates to one
+/// function), built in or served by the host.
+fn prelude_part<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    source: &str,
+) -> javy::quickjs::Result<Function<'js>> {
+    ctx.eval_with_options(
+        source,
+        script_options(format!("authpipe:prelude/{name}.js"), true),
+    )
 }
 
 /// The host capabilities the prelude may use. The prelude captures them in
@@ -796,11 +807,7 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
         "loadPart",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
             let source = host_source(&ctx, &format!("part/{name}"))?;
-            let mut options = EvalOptions::default();
-            options.global = true;
-            options.strict = true;
-            options.filename = Some(format!("authpipe:prelude/{name}.js"));
-            ctx.eval_with_options::<Function, _>(source, options)
+            prelude_part(&ctx, &name, &source)
         })?,
     )?;
     // loadBundled(name): the CommonJS factory `(exports, require, module,
@@ -812,11 +819,10 @@ fn natives<'js>(ctx: &Ctx<'js>) -> javy::quickjs::Result<Object<'js>> {
             let wrapped = format!(
                 "(function (exports, require, module, __filename, __dirname, global, self) {{{source}\n}})"
             );
-            let mut options = EvalOptions::default();
-            options.global = true;
-            options.strict = false;
-            options.filename = Some(format!("authpipe:npm/{name}.js"));
-            ctx.eval_with_options::<Function, _>(wrapped, options)
+            ctx.eval_with_options::<Function, _>(
+                wrapped,
+                script_options(format!("authpipe:npm/{name}.js"), false),
+            )
         })?,
     )?;
     // trigger(): the trigger this call runs for (the host's first WASI

@@ -132,19 +132,32 @@ pub fn random_u64() -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// The `KEY=VALUE` pairs of this call's WASI environment.
-pub fn environment() -> Vec<(String, String)> {
+/// A WASI `*_sizes_get` function.
+type SizesGet = unsafe extern "C" fn(*mut usize, *mut usize) -> u16;
+/// A WASI `environ_get` / `args_get` function.
+type ListGet = unsafe extern "C" fn(*mut *mut u8, *mut u8) -> u16;
+
+/// A WASI string list (the environment or the arguments): its entries
+/// back to back, each ending in NUL, and how many there are; empty when
+/// the host offers none or fails.
+fn string_list(sizes_get: SizesGet, get: ListGet) -> (Vec<u8>, usize) {
     let (mut count, mut size) = (0usize, 0usize);
     // SAFETY: both out-pointers are valid for writes.
-    if unsafe { environ_sizes_get(&mut count, &mut size) } != 0 || count == 0 {
-        return Vec::new();
+    if unsafe { sizes_get(&mut count, &mut size) } != 0 || count == 0 {
+        return (Vec::new(), 0);
     }
     let mut pointers: Vec<*mut u8> = vec![std::ptr::null_mut(); count];
     let mut buf = vec![0u8; size];
     // SAFETY: the arrays have the sizes the host just reported.
-    if unsafe { environ_get(pointers.as_mut_ptr(), buf.as_mut_ptr()) } != 0 {
-        return Vec::new();
+    if unsafe { get(pointers.as_mut_ptr(), buf.as_mut_ptr()) } != 0 {
+        return (Vec::new(), 0);
     }
+    (buf, count)
+}
+
+/// The `KEY=VALUE` pairs of this call's WASI environment.
+pub fn environment() -> Vec<(String, String)> {
+    let (buf, _) = string_list(environ_sizes_get, environ_get);
     buf.split(|&b| b == 0)
         .filter(|entry| !entry.is_empty())
         .filter_map(|entry| {
@@ -158,17 +171,7 @@ pub fn environment() -> Vec<(String, String)> {
 /// This call's WASI arguments (authpipe's host passes `authpipe TRIGGER`
 /// when the call runs in a trigger's pipeline).
 pub fn args() -> Vec<String> {
-    let (mut count, mut size) = (0usize, 0usize);
-    // SAFETY: both out-pointers are valid for writes.
-    if unsafe { args_sizes_get(&mut count, &mut size) } != 0 || count == 0 {
-        return Vec::new();
-    }
-    let mut pointers: Vec<*mut u8> = vec![std::ptr::null_mut(); count];
-    let mut buf = vec![0u8; size];
-    // SAFETY: the arrays have the sizes the host just reported.
-    if unsafe { args_get(pointers.as_mut_ptr(), buf.as_mut_ptr()) } != 0 {
-        return Vec::new();
-    }
+    let (buf, count) = string_list(args_sizes_get, args_get);
     buf.split(|&b| b == 0)
         .take(count)
         .map(|arg| String::from_utf8_lossy(arg).into_owned())

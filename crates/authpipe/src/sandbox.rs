@@ -582,14 +582,43 @@ fn getrandom_fill(dst: &mut [u8]) -> Result<(), getrandom::Error> {
     getrandom::fill(dst)
 }
 
-fn environ_sizes_get(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
+/// Which NUL-terminated string list of the call a `*_sizes_get`/`*_get`
+/// pair reads.
+#[derive(Clone, Copy)]
+enum StringList {
+    Environ,
+    Args,
+}
+
+impl StringList {
+    /// The list's entries, back to back, each ending in NUL, and how many
+    /// there are.
+    fn entries(self, state: &CallState) -> (&[u8], u32) {
+        match self {
+            StringList::Environ => (&state.environ.buf, state.environ.count),
+            StringList::Args => (
+                &state.args,
+                state.args.iter().filter(|&&b| b == 0).count() as u32,
+            ),
+        }
+    }
+}
+
+/// WASI `environ_sizes_get` / `args_sizes_get`: the number of entries and
+/// the bytes they take.
+fn list_sizes_get(
+    mut caller: Caller<'_, CallState>,
+    list: StringList,
+    count: i32,
+    size: i32,
+) -> i32 {
     let Some(memory) = memory_of(&mut caller) else {
         return ERRNO_FAULT;
     };
     let (mem, state) = memory.data_and_store_mut(&mut caller);
-    let env = &state.environ;
-    if write_bytes(mem, count as u32, &env.count.to_le_bytes())
-        && write_bytes(mem, size as u32, &(env.buf.len() as u32).to_le_bytes())
+    let (bytes, entries) = list.entries(state);
+    if write_bytes(mem, count as u32, &entries.to_le_bytes())
+        && write_bytes(mem, size as u32, &(bytes.len() as u32).to_le_bytes())
     {
         ERRNO_SUCCESS
     } else {
@@ -597,54 +626,24 @@ fn environ_sizes_get(mut caller: Caller<'_, CallState>, count: i32, size: i32) -
     }
 }
 
-fn environ_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i32 {
+/// WASI `environ_get` / `args_get`: the entries into `buf` and a pointer
+/// to each into `pointers`.
+fn list_get(mut caller: Caller<'_, CallState>, list: StringList, pointers: i32, buf: i32) -> i32 {
     let Some(memory) = memory_of(&mut caller) else {
         return ERRNO_FAULT;
     };
     let (mem, state) = memory.data_and_store_mut(&mut caller);
-    let env = state.environ.clone();
-    if !write_bytes(mem, buf as u32, &env.buf) {
+    let (bytes, _) = list.entries(state);
+    if !write_bytes(mem, buf as u32, bytes) {
         return ERRNO_FAULT;
     }
     let mut offset = buf as u32;
     let mut slot = pointers as u32;
-    for entry in env.buf.split_inclusive(|&b| b == 0) {
+    for entry in bytes.split_inclusive(|&b| b == 0) {
         if !write_bytes(mem, slot, &offset.to_le_bytes()) {
             return ERRNO_FAULT;
         }
         offset += entry.len() as u32;
-        slot += 4;
-    }
-    ERRNO_SUCCESS
-}
-
-fn args_sizes_get(mut caller: Caller<'_, CallState>, count: i32, size: i32) -> i32 {
-    let args = &caller.data().args;
-    let (n, len) = (
-        args.iter().filter(|&&b| b == 0).count() as u32,
-        args.len() as u32,
-    );
-    match write_to_guest(&mut caller, count, &n.to_le_bytes()) {
-        ERRNO_SUCCESS => write_to_guest(&mut caller, size, &len.to_le_bytes()),
-        errno => errno,
-    }
-}
-
-fn args_get(mut caller: Caller<'_, CallState>, pointers: i32, buf: i32) -> i32 {
-    let Some(memory) = memory_of(&mut caller) else {
-        return ERRNO_FAULT;
-    };
-    let (mem, state) = memory.data_and_store_mut(&mut caller);
-    if !write_bytes(mem, buf as u32, &state.args) {
-        return ERRNO_FAULT;
-    }
-    let mut offset = buf as u32;
-    let mut slot = pointers as u32;
-    for arg in state.args.split_inclusive(|&b| b == 0) {
-        if !write_bytes(mem, slot, &offset.to_le_bytes()) {
-            return ERRNO_FAULT;
-        }
-        offset += arg.len() as u32;
         slot += 4;
     }
     ERRNO_SUCCESS
@@ -785,10 +784,34 @@ pub(crate) fn add_to_linker(linker: &mut Linker<CallState>) -> Result<()> {
     linker.func_wrap(m, "fd_write", fd_write)?;
     linker.func_wrap(m, "fd_read", fd_read)?;
     linker.func_wrap(m, "random_get", random_get)?;
-    linker.func_wrap(m, "environ_sizes_get", environ_sizes_get)?;
-    linker.func_wrap(m, "environ_get", environ_get)?;
-    linker.func_wrap(m, "args_sizes_get", args_sizes_get)?;
-    linker.func_wrap(m, "args_get", args_get)?;
+    linker.func_wrap(
+        m,
+        "environ_sizes_get",
+        |caller: Caller<'_, CallState>, count: i32, size: i32| {
+            list_sizes_get(caller, StringList::Environ, count, size)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "environ_get",
+        |caller: Caller<'_, CallState>, pointers: i32, buf: i32| {
+            list_get(caller, StringList::Environ, pointers, buf)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "args_sizes_get",
+        |caller: Caller<'_, CallState>, count: i32, size: i32| {
+            list_sizes_get(caller, StringList::Args, count, size)
+        },
+    )?;
+    linker.func_wrap(
+        m,
+        "args_get",
+        |caller: Caller<'_, CallState>, pointers: i32, buf: i32| {
+            list_get(caller, StringList::Args, pointers, buf)
+        },
+    )?;
     linker.func_wrap(m, "clock_time_get", clock_time_get)?;
     linker.func_wrap(m, "clock_res_get", clock_res_get)?;
     linker.func_wrap(m, "fd_fdstat_get", fd_fdstat_get)?;
