@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 use std::time::Instant;
-use wasmtime::{Extern, Instance, InstancePre, Module, ModuleExport, Store, Trap};
+use wasmtime::{Extern, Instance, InstancePre, Memory, Module, ModuleExport, Store, Trap};
 
 /// A compiled function, ready to run. Cheap to clone; each call gets a fresh
 /// sandbox, so nothing leaks between calls.
@@ -44,14 +44,28 @@ enum ImportSlot {
     Export(ModuleExport),
 }
 
+/// Host page size assumed by [`Function::pages_written`].
+const HOST_PAGE_BYTES: usize = 4096;
+
+/// What one call wrote to its sandbox's memory ([`Function::pages_written`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct PagesWritten {
+    /// 4 KiB pages whose bytes changed.
+    pub pages: u64,
+    /// Contiguous runs of such pages.
+    pub runs: u64,
+    /// 4 KiB pages in the memory when the call began.
+    pub image_pages: u64,
+}
+
 /// How one stage's call ended, before it is merged into a result.
 #[allow(clippy::large_enum_variant, reason = "one value per call, moved once")]
 pub(crate) enum StageOutput {
+    /// Allowed: the guest's result JSON as it wrote it (checked to carry
+    /// `user` and `context` objects), which the next stage takes as its
+    /// input unchanged; and the result's `auth0` section.
     Allow {
-        user: Value,
-        context: Value,
-        claims: Claims,
-        custom_data: Map<String, Value>,
+        flow: Vec<u8>,
         auth0: Map<String, Value>,
     },
     /// Denied or failed; with the `auth0` section of a denial.
@@ -65,6 +79,8 @@ pub(crate) struct StageRun {
     pub fuel: u64,
     pub memory_bytes: u64,
     pub logs: Vec<LogRecord>,
+    /// The call's input, handed back.
+    pub input: Vec<u8>,
 }
 
 impl Runtime {
@@ -191,6 +207,7 @@ impl Function {
                 fuel: 0,
                 memory_bytes: 0,
                 logs: Vec::new(),
+                input,
             };
         };
         let mut store = Store::new(
@@ -208,9 +225,10 @@ impl Function {
             .data()
             .memory
             .map_or(0, |memory| memory.data_size(&store) as u64);
-        let state = store.into_data();
-        let output = self.classify(outcome, &state, limits);
+        let mut state = store.into_data();
+        let output = self.classify(outcome, &mut state, limits);
         StageRun {
+            input: state.take_stdin(),
             output,
             duration_us,
             fuel,
@@ -225,7 +243,65 @@ impl Function {
         }
     }
 
+    /// How many host pages of its memory one call on `input` writes, and
+    /// in how many contiguous runs: what the instance pool restores after
+    /// the call (see `authpipe bench`). Writes that leave a byte unchanged
+    /// are not seen.
+    pub fn pages_written(&self, input: &[u8], env: &Arc<Environ>) -> Result<PagesWritten> {
+        let limits = Limits::default();
+        let deadline = Instant::now() + limits.timeout();
+        let runtime = &self.inner.runtime.inner;
+        let mut store = Store::new(
+            &runtime.engine,
+            CallState::new(
+                input.to_vec(),
+                env.clone(),
+                limits.max_memory_bytes(),
+                deadline,
+            ),
+        );
+        store.limiter(|state| state);
+        let mut before = Vec::new();
+        self.run_in_observed(&mut store, &limits, &mut |memory, store| {
+            before = memory.data(store).to_vec();
+        })
+        .map_err(anyhow::Error::from)
+        .context("the call failed")?;
+        let memory = store.data().memory.context("the call had no memory")?;
+        let after = memory.data(&store);
+        let mut written = PagesWritten::default();
+        let mut in_run = false;
+        for (page, now) in after.chunks(HOST_PAGE_BYTES).enumerate() {
+            let start = page * HOST_PAGE_BYTES;
+            let was = before.get(start..(start + now.len()).min(before.len()));
+            let dirty = match was {
+                Some(was) if was.len() == now.len() => was != now,
+                _ => now.iter().any(|b| *b != 0),
+            };
+            if dirty {
+                written.pages += 1;
+                if !in_run {
+                    written.runs += 1;
+                }
+            }
+            in_run = dirty;
+        }
+        written.image_pages = before.len().div_ceil(HOST_PAGE_BYTES) as u64;
+        Ok(written)
+    }
+
     fn run_in(&self, store: &mut Store<CallState>, limits: &Limits) -> wasmtime::Result<()> {
+        self.run_in_observed(store, limits, &mut |_, _| {})
+    }
+
+    /// [`Self::run_in`], showing `observe` the memory just before the
+    /// function runs.
+    fn run_in_observed(
+        &self,
+        store: &mut Store<CallState>,
+        limits: &Limits,
+        observe: &mut dyn FnMut(Memory, &Store<CallState>),
+    ) -> wasmtime::Result<()> {
         store.set_fuel(limits.fuel_budget())?;
         sandbox::enforce_deadline(store);
         let inner = &*self.inner;
@@ -249,6 +325,7 @@ impl Function {
         else {
             wasmtime::bail!("the function has no `_start`");
         };
+        observe(memory, store);
         start.typed::<(), ()>(&*store)?.call(&mut *store, ())?;
         Ok(())
     }
@@ -258,7 +335,7 @@ impl Function {
     fn classify(
         &self,
         outcome: wasmtime::Result<()>,
-        state: &CallState,
+        state: &mut CallState,
         limits: &Limits,
     ) -> StageOutput {
         let refuse = |kind, message: String| {
@@ -321,7 +398,7 @@ impl Function {
                 },
             };
         }
-        parse_output(&state.stdout.data)
+        parse_output(std::mem::take(&mut state.stdout.data))
     }
 }
 
@@ -329,22 +406,101 @@ impl Function {
 const CANCELLED_MESSAGE: &str =
     "the invocation was cancelled: its caller went away or the server is shutting down";
 
-/// What the guest writes on stdout.
+/// What the guest writes on stdout, checked without building the flow's
+/// values: `user`, `context`, `claims` and `custom_data` are only
+/// recognised as JSON objects (and skipped); [`Flow::parse`] reads them
+/// once the pipeline has ended.
 #[derive(Deserialize)]
 struct GuestOutput {
     outcome: crate::result::Outcome,
     #[serde(default)]
-    user: Option<Value>,
+    user: Option<JsonObject>,
     #[serde(default)]
-    context: Option<Value>,
+    context: Option<JsonObject>,
     #[serde(default)]
-    claims: Option<Claims>,
+    #[allow(dead_code, reason = "checked for shape only")]
+    claims: Option<ClaimsShape>,
     #[serde(default)]
-    custom_data: Option<Map<String, Value>>,
+    #[allow(dead_code, reason = "checked for shape only")]
+    custom_data: Option<JsonObject>,
     #[serde(default)]
     auth0: Option<Map<String, Value>>,
     #[serde(default)]
     error: Option<GuestError>,
+}
+
+/// A JSON object, recognised and skipped.
+struct JsonObject;
+
+impl<'de> Deserialize<'de> for JsonObject {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = JsonObject;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonObject, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(JsonObject)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// The shape of [`Claims`]: two objects.
+#[derive(Deserialize)]
+struct ClaimsShape {
+    #[serde(default)]
+    #[allow(dead_code, reason = "checked for shape only")]
+    id_token: Option<JsonObject>,
+    #[serde(default)]
+    #[allow(dead_code, reason = "checked for shape only")]
+    access_token: Option<JsonObject>,
+}
+
+/// The values that flow from stage to stage, read from an allowing stage's
+/// result (or the caller's input).
+pub(crate) struct Flow {
+    pub user: Value,
+    pub context: Value,
+    pub claims: Claims,
+    pub custom_data: Map<String, Value>,
+}
+
+impl Flow {
+    /// Reads the flow out of an allowing stage's result JSON, already
+    /// checked by [`parse_output`].
+    pub(crate) fn parse(flow: &[u8]) -> Result<Flow, FunctionError> {
+        #[derive(Deserialize)]
+        struct Parts {
+            user: Value,
+            context: Value,
+            #[serde(default)]
+            claims: Claims,
+            #[serde(default)]
+            custom_data: Map<String, Value>,
+        }
+        let parts: Parts = serde_json::from_slice(flow).map_err(|e| {
+            FunctionError::new(
+                ErrorKind::InvalidOutput,
+                format!("the function's result is not valid: {e}"),
+            )
+        })?;
+        Ok(Flow {
+            user: parts.user,
+            context: parts.context,
+            claims: parts.claims,
+            custom_data: parts.custom_data,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -368,14 +524,14 @@ fn guest_may_report(kind: ErrorKind) -> bool {
     )
 }
 
-fn parse_output(stdout: &[u8]) -> StageOutput {
+fn parse_output(stdout: Vec<u8>) -> StageOutput {
     let invalid = |message: String| {
         StageOutput::Refused(
             FunctionError::new(ErrorKind::InvalidOutput, message),
             Map::new(),
         )
     };
-    let output: GuestOutput = match serde_json::from_slice(stdout) {
+    let output: GuestOutput = match serde_json::from_slice(&stdout) {
         Ok(output) => output,
         Err(e) if stdout.is_empty() => {
             return invalid(format!("the function produced no result ({e})"));
@@ -384,15 +540,10 @@ fn parse_output(stdout: &[u8]) -> StageOutput {
     };
     match output.outcome {
         crate::result::Outcome::Allow => match (output.user, output.context) {
-            (Some(user @ Value::Object(_)), Some(context @ Value::Object(_))) => {
-                StageOutput::Allow {
-                    user,
-                    context,
-                    claims: output.claims.unwrap_or_default(),
-                    custom_data: output.custom_data.unwrap_or_default(),
-                    auth0: output.auth0.unwrap_or_default(),
-                }
-            }
+            (Some(JsonObject), Some(JsonObject)) => StageOutput::Allow {
+                flow: stdout,
+                auth0: output.auth0.unwrap_or_default(),
+            },
             _ => invalid("an allowing result must carry user and context objects".into()),
         },
         _ => match output.error {

@@ -64,7 +64,7 @@ pub use cache::{DEFAULT_CACHE_MAX_BYTES, PruneStats, prune as prune_cache};
 pub use cancel::CancelToken;
 pub use compile::CompileError;
 pub use flavor::{Flavor, UnknownFlavor};
-pub use function::Function;
+pub use function::{Function, PagesWritten};
 pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT, FUEL_RANGE, LimitError, Limits,
     MAX_INPUT_BYTES, MAX_LOG_BYTES, MAX_OUTPUT_BYTES, MAX_SOURCE_BYTES, MEMORY_MB_RANGE,

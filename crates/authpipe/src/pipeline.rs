@@ -2,11 +2,11 @@
 
 use crate::cancel::{CancelOnDrop, CancelToken};
 use crate::fetch::{self, Fetcher};
-use crate::function::{Function, StageOutput, StageRun};
+use crate::function::{Flow, Function, StageOutput, StageRun};
 use crate::limits::{Limits, MAX_INPUT_BYTES};
 use crate::result::{Claims, ErrorKind, FunctionError, InvocationResult, Outcome, StageReport};
 use crate::sandbox::Environ;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::sync::Arc;
 
 /// What a pipeline does when a stage errors (not when it denies).
@@ -175,14 +175,6 @@ where
     }
 }
 
-/// The values that flow from stage to stage.
-struct Flow {
-    user: Value,
-    context: Value,
-    claims: Claims,
-    custom_data: Map<String, Value>,
-}
-
 fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> InvocationResult {
     if input.len() > MAX_INPUT_BYTES {
         return failed_before_start(FunctionError::new(
@@ -193,31 +185,26 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
             ),
         ));
     }
-    // The caller's input goes to the first stage untouched; later stages get
-    // the flow re-serialised. It is parsed here only when needed.
-    let mut flow: Option<Flow> = None;
+    // The caller's input goes to the first stage untouched; each later
+    // stage gets the previous allowing stage's result JSON as it was
+    // written (the engine reads `user`, `context`, `claims` and
+    // `custom_data` from it). The flow is parsed once, at the end.
+    let mut flow: Option<Vec<u8>> = None;
     let mut reports = Vec::with_capacity(stages.len());
     let mut refusal: Option<(Outcome, FunctionError)> = None;
     // What Auth0-flavoured stages asked for; not passed to later stages.
     let mut auth0 = Map::new();
 
     for stage in stages {
-        let stage_input = match &flow {
-            None => input.to_vec(),
-            Some(flow) => serde_json::to_vec(&json!({
-                "user": flow.user,
-                "context": flow.context,
-                "claims": flow.claims,
-                "custom_data": flow.custom_data,
-            }))
-            .expect("JSON values always serialise"),
-        };
+        let from_flow = flow.is_some();
+        let stage_input = flow.take().unwrap_or_else(|| input.to_vec());
         let StageRun {
             output,
             duration_us,
             fuel,
             memory_bytes,
             logs,
+            input: given,
         } = stage.function.call(
             stage_input,
             &stage.env,
@@ -229,22 +216,17 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
         let name = stage.function.name().to_string();
         let (outcome, error) = match output {
             StageOutput::Allow {
-                user,
-                context,
-                claims,
-                custom_data,
+                flow: stage_flow,
                 auth0: stage_auth0,
             } => {
                 auth0.extend(stage_auth0);
-                flow = Some(Flow {
-                    user,
-                    context,
-                    claims,
-                    custom_data,
-                });
+                flow = Some(stage_flow);
                 (Outcome::Allow, None)
             }
             StageOutput::Refused(mut error, stage_auth0) => {
+                if from_flow {
+                    flow = Some(given);
+                }
                 auth0.extend(stage_auth0);
                 error.function = Some(name.clone());
                 let outcome = if error.kind == ErrorKind::Denied {
@@ -276,21 +258,22 @@ fn run_stages(stages: &[Stage], input: &[u8], cancel: &CancelToken) -> Invocatio
         }
     }
 
-    let flow = match flow {
-        Some(flow) => flow,
-        None => match initial_flow(input) {
-            Ok(flow) => flow,
-            Err(error) if refusal.is_none() => {
-                let mut result = failed_before_start(error);
-                result.stages = reports;
-                return result;
-            }
-            Err(_) => Flow {
-                user: Value::Null,
-                context: Value::Null,
-                claims: Claims::default(),
-                custom_data: Map::new(),
-            },
+    let parsed = match flow {
+        Some(flow) => Flow::parse(&flow),
+        None => initial_flow(input),
+    };
+    let flow = match parsed {
+        Ok(flow) => flow,
+        Err(error) if refusal.is_none() => {
+            let mut result = failed_before_start(error);
+            result.stages = reports;
+            return result;
+        }
+        Err(_) => Flow {
+            user: Value::Null,
+            context: Value::Null,
+            claims: Claims::default(),
+            custom_data: Map::new(),
         },
     };
     let (outcome, error) = match refusal {

@@ -215,6 +215,11 @@ impl CallState {
         }
     }
 
+    /// The call's input (its standard input), taken back once it ended.
+    pub fn take_stdin(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.stdin)
+    }
+
     /// Gives the guest `authpipe TRIGGER` as its arguments when `trigger`
     /// is set (none otherwise).
     pub fn with_trigger(mut self, trigger: Option<&str>) -> Self {
