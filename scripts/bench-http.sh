@@ -8,13 +8,17 @@
 #  3. store mode: create-function latency (new source; same source in a
 #     second tenant) and start-up with 100 tenants x 10 functions, warm;
 #  4. server start time with 20 functions, cold and with a warm disk cache;
-#  5. the server's peak RSS after the load.
+#  5. the server's peak RSS after the load;
+#  6. the raw HTTP floor: authpipe-http-floor (bare hyper + serde_json,
+#     answering the pipeline's own result JSON) under the same wrk load,
+#     right after the pipeline, and the pipeline's share of it.
 # Usage: scripts/bench-http.sh [SECONDS=20] [CONNECTIONS=32]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 connections=${2:-32}
 bin=${AUTHPIPE_BIN:-./target/release/authpipe}
+floor_bin=${AUTHPIPE_FLOOR_BIN:-$(dirname "$bin")/authpipe-http-floor}
 project=examples/starter-project
 input=$project/requests/pre-register.json
 
@@ -86,12 +90,22 @@ wrk.body = "$body"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer $AUTHPIPE_TOKEN"
 LUA
-curl -sf -X POST "$base/v1/pipelines/pre-register" -H "Authorization: Bearer $AUTHPIPE_TOKEN" -d @"$input" | grep -q '"outcome":"allow"' \
-  || { echo "the pipeline does not allow the sample input" >&2; exit 1; }
+curl -sf -X POST "$base/v1/pipelines/pre-register" -H "Authorization: Bearer $AUTHPIPE_TOKEN" -d @"$input" > "$work/answer.json"
+grep -q '"outcome":"allow"' "$work/answer.json" || { echo "the pipeline does not allow the sample input" >&2; exit 1; }
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$base/v1/pipelines/pre-register" | tee "$work/wrk.txt"
 rss_kb=$(awk '/VmHWM/ {print $2}' /proc/"$pid"/status)
 errors=$(curl -s "$base/metrics" | grep -E '^authpipe_http_responses_total' || true)
 stop_server
+
+echo "== wrk: ${seconds}s, ${connections} connections, the raw HTTP floor (bare hyper + serde_json, same body and answer)"
+"$floor_bin" --answer "$work/answer.json" > "$work/floor.log" 2>&1 &
+floor_pid=$!
+for _ in $(seq 1 100); do grep -q '^listening on ' "$work/floor.log" && break; sleep 0.05; done
+floor_base="http://$(awk '/^listening on / {print $3}' "$work/floor.log")"
+wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$floor_base/" | tee "$work/wrk-floor.txt"
+kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
+floor_rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk-floor.txt")
+floor_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-floor.txt")
 
 rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
 p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.txt")
@@ -126,6 +140,7 @@ store_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk-store.txt")
 echo
 echo "== summary"
 echo "requests/s:        $rps"
+echo "HTTP floor:        $floor_rps req/s (p99 $floor_p99); the pipeline reaches $(awk "BEGIN {printf \"%.1f\", 100 * $rps / $floor_rps}")% of it (target 25%)"
 echo "latency p50 / p99: $p50 / $p99"
 echo "3 x one-stage p50: $(awk "BEGIN {print 3 * $stage_p50}") us"
 echo "store mode:        $store_rps req/s, p50 / p99 $store_p50 / $store_p99 ($(awk "BEGIN {printf \"%.0f\", 100 * $store_rps / $rps}")% of file mode)"
@@ -134,6 +149,9 @@ echo "store peak RSS:    ${store_rss_kb} KiB"
 create_new=$(echo "$platform" | python3 -c 'import json,sys; print(json.load(sys.stdin)["create_new_source_p50_ms"])')
 create_same=$(echo "$platform" | python3 -c 'import json,sys; print(json.load(sys.stdin)["create_same_source_p50_ms"])')
 echo "create function:   p50 ${create_new} ms (new source), ${create_same} ms (same source, second tenant)"
+first_p50=$(echo "$platform" | python3 -c 'import json,sys; print(json.load(sys.stdin)["first_request_after_deploy_p50_ms"])')
+first_max=$(echo "$platform" | python3 -c 'import json,sys; print(json.load(sys.stdin)["first_request_after_deploy_max_ms"])')
+echo "first request:     p50 ${first_p50} ms, max ${first_max} ms after deploying a new function (target 30 ms)"
 echo "store start-up:    ${store_warm_ms} ms with 100 tenants x 10 functions (+60 latency functions), warm"
 echo "server peak RSS:   ${rss_kb} KiB"
 echo "startup (20 fns):  cold ${cold_ms} ms, warm ${warm_ms} ms"

@@ -3,7 +3,7 @@
 use crate::CallArgs;
 use crate::load;
 use anyhow::{Context, Result, bail};
-use authpipe::{Outcome, Runtime};
+use authpipe::{Outcome, Pipeline, Runtime};
 use serde::Serialize;
 use std::path::Path;
 use std::process::ExitCode;
@@ -17,6 +17,10 @@ const WARMUP_CALLS: u64 = 200;
 struct Report {
     function: String,
     calls: u64,
+    /// Stages per call (the function repeated in one pipeline).
+    stages: u32,
+    /// Bytes of the input JSON.
+    input_bytes: usize,
     outcome: Outcome,
     p50_us: f64,
     p90_us: f64,
@@ -25,6 +29,9 @@ struct Report {
     calls_per_sec: f64,
     fuel_per_call: u64,
     memory_bytes: u64,
+    /// What one call writes to its sandbox's memory (the pages the pool
+    /// restores afterwards).
+    pages_written: Option<authpipe::PagesWritten>,
     /// Preparing the engine code shared by all functions (compiled, or
     /// loaded from the on-disk cache).
     engine_ms: f64,
@@ -40,6 +47,7 @@ pub fn run(
     path: &Path,
     call: &CallArgs,
     calls: u64,
+    stages: u32,
     json: bool,
 ) -> Result<ExitCode> {
     if calls == 0 {
@@ -71,15 +79,17 @@ pub fn run(
     };
 
     let stage = call.stage(function)?;
-    let first = stage.run_blocking(&input);
+    let pipeline = Pipeline::new(vec![stage.clone(); stages as usize]);
+    let first = pipeline.run_blocking(&input);
     for _ in 0..WARMUP_CALLS {
-        stage.run_blocking(&input);
+        pipeline.run_blocking(&input);
     }
+    let pages_written = stage.function.pages_written(&input, &stage.env).ok();
     let mut samples = Vec::with_capacity(calls as usize);
     let total = Instant::now();
     for _ in 0..calls {
         let started = Instant::now();
-        std::hint::black_box(stage.run_blocking(&input));
+        std::hint::black_box(pipeline.run_blocking(&input));
         samples.push(started.elapsed());
     }
     let total = total.elapsed();
@@ -87,6 +97,8 @@ pub fn run(
     let report = Report {
         function: stage.function.name().to_string(),
         calls,
+        stages,
+        input_bytes: input.len(),
         outcome: first.outcome,
         p50_us: percentile(&samples, 0.50),
         p90_us: percentile(&samples, 0.90),
@@ -95,6 +107,7 @@ pub fn run(
         calls_per_sec: calls as f64 / total.as_secs_f64(),
         fuel_per_call: first.total_fuel(),
         memory_bytes: first.stages.first().map_or(0, |s| s.memory_bytes),
+        pages_written,
         engine_ms,
         compile_ms,
         second_compile_ms,
@@ -109,8 +122,12 @@ pub fn run(
 }
 
 fn print_table(r: &Report) {
+    let stages = match r.stages {
+        1 => String::new(),
+        n => format!(", {n} stages each"),
+    };
     println!(
-        "function        {} ({} calls, outcome {})",
+        "function        {} ({} calls{stages}, outcome {})",
         r.function,
         r.calls,
         r.outcome.as_str()
@@ -128,6 +145,12 @@ fn print_table(r: &Report) {
         "memory          {} KiB linear memory per instance",
         r.memory_bytes / 1024
     );
+    if let Some(w) = r.pages_written {
+        println!(
+            "pages written   {} of {} (4 KiB) per call, in {} runs",
+            w.pages, w.image_pages, w.runs
+        );
+    }
     println!(
         "engine          {:.1} ms (shared code: compiled or loaded from cache)",
         r.engine_ms

@@ -264,6 +264,10 @@ enum Command {
         /// Number of measured calls.
         #[arg(short = 'n', long = "calls", default_value_t = 10_000)]
         calls: u64,
+        /// Run the function this many times in one pipeline, as that many
+        /// stages (each on its own fresh instance, the flow passed on).
+        #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+        stages: u32,
         /// Print one JSON object instead of a table.
         #[arg(long)]
         json: bool,
@@ -503,8 +507,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             function,
             call,
             calls,
+            stages,
             json,
-        } => bench::run(&runtime, &function, &call, calls, json),
+        } => bench::run(&runtime, &function, &call, calls, stages, json),
     }
 }
 
