@@ -70,10 +70,9 @@ run-once: build
     {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}.input.json --env ALLOWED_DOMAIN=example.com
     {{authpipe}} run target/email-domain-allowlist.wasm --input {{example}}.denied.json --env ALLOWED_DOMAIN=example.com
 
-# Benchmark one invocation of the example (fresh instance per call).
+# Per-call figures of the example function (fresh instance per call), side by side with native QuickJS (fresh context, python quickjs), and the growth table (1/10/100 KB users, 1/3/10 stages).
 bench n="20000": build
-    {{authpipe}} bench {{example}}.js --input {{example}}.input.json --env ALLOWED_DOMAIN=example.com -n {{n}}
-    {{authpipe}} bench {{example}}.js --input {{example}}.input.json --env ALLOWED_DOMAIN=example.com -n {{n}} --json
+    python3 scripts/bench.py {{n}}
 
 # Per-call figures of three templates, the Slack one posting to a local webhook receiver.
 bench-templates calls="10000": build
@@ -83,9 +82,13 @@ bench-templates calls="10000": build
 test-templates: build
     bash scripts/test-templates.sh
 
-# HTTP load figures: wrk on loopback against the 3-stage pre-register pipeline, start times, RSS.
+# HTTP load figures: wrk on loopback against the 3-stage pre-register pipeline and against the raw HTTP floor (bare hyper), start times, first request after a deploy, RSS.
 bench-http seconds="20" connections="16": build
     bash scripts/bench-http.sh {{seconds}} {{connections}}
+
+# Soak: the 3-stage pipeline under full load for a bounded time, RSS sampled; fails if RSS grows more than 10%.
+soak minutes="10" connections="64": build
+    bash scripts/soak.sh {{minutes}} {{connections}}
 
 # Attack figures: normal traffic during a disconnect flood and a slow-body flood, RSS, real timeout durations.
 flood seconds="10": build

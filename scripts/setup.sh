@@ -43,4 +43,9 @@ if ! python3 -c 'import wasmtime' 2>/dev/null; then
   python3 -m pip install --quiet --disable-pip-version-check wasmtime \
     || echo "warning: could not install wasmtime-py; the stock-runtime test will fail in CI" >&2
 fi
+if ! python3 -c 'import quickjs' 2>/dev/null; then
+  echo "setup: installing python quickjs (the native QuickJS peer of \`just bench\`)"
+  python3 -m pip install --quiet --disable-pip-version-check quickjs \
+    || echo "warning: could not install python quickjs; \`just bench\` prints no peer figure" >&2
+fi
 echo "setup: ok"
