@@ -45,12 +45,27 @@ pub struct Parsed {
 ///
 /// `ctx` must be a live context of the current runtime.
 pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<Parsed, String> {
+    // Validated once here, so that strings (cut at ASCII quotes and
+    // backslashes) need no check of their own.
+    if let Err(e) = std::str::from_utf8(input) {
+        let at = e.valid_up_to();
+        let parser = Parser {
+            ctx,
+            input,
+            pos: at,
+            scratch: Vec::new(),
+            may_shadow_helpers: false,
+            lazy: false,
+        };
+        return Err(parser.error("invalid UTF-8"));
+    }
     let mut parser = Parser {
         ctx,
         input,
         pos: 0,
         scratch: Vec::new(),
         may_shadow_helpers: false,
+        lazy: lazy_input_is(input),
     };
     parser.skip_ws();
     // SAFETY: forwarded from the caller.
@@ -65,6 +80,197 @@ pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<Parsed, St
         value,
         may_shadow_helpers: parser.may_shadow_helpers,
     })
+}
+
+/// Bytes of the call's input: the result is sized after it.
+static INPUT_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Sizes the buffer [`write_allow`] starts with after the call's input of
+/// `bytes` bytes.
+pub fn expect_result_like_input(bytes: usize) {
+    INPUT_BYTES.store(bytes, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Index of the first byte at or after `from` that ends a plain run in a
+/// JSON string (a quote, a backslash or a control character), else
+/// `bytes.len()`. Eight bytes at a time.
+fn plain_run_end(bytes: &[u8], from: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut i = from;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // A byte below 0x20, or equal to '"' or '\\': (high bits of
+        // bytes >= 0x80 are masked out of the "less than" test).
+        let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGH;
+        let quote = has_zero(v ^ (ONES * u64::from(b'"')));
+        let backslash = has_zero(v ^ (ONES * u64::from(b'\\')));
+        if below_space | quote | backslash != 0 {
+            break;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .unwrap_or(bytes.len() - i)
+}
+
+// ------------------------------------------------------------ lazy members
+//
+// A large object or array nested in the call's input (a member of `user`,
+// `context`, …, or deeper) is checked when the input is read but parsed
+// only when the function first touches it: QuickJS's auto-initialised
+// properties (patched in, see vendor/rquickjs-sys/AUTHPIPE-PATCH.md) call
+// `authpipe_lazy_json` on first access of any kind — read, write,
+// descriptor, `delete` drops it unparsed — so functions cannot tell the
+// difference. A member never touched is copied into the result as the
+// input's own text, so a function that reads one field of a 100 KB user
+// does not pay for converting the rest, twice.
+
+/// Members nested at least this deep (the input object is 0, `user` 1)
+/// may be lazy.
+const LAZY_DEPTH: u32 = 2;
+
+/// Smallest member (bytes of JSON text) left to parse on first use;
+/// smaller ones cost less to parse at once.
+const LAZY_MIN_BYTES: usize = 192;
+
+unsafe extern "C" {
+    fn JS_DefineLazyJSON(
+        ctx: *mut qjs::JSContext,
+        obj: qjs::JSValue,
+        prop: qjs::JSAtom,
+        opaque: *mut std::ffi::c_void,
+    ) -> i32;
+    fn JS_GetLazyJSON(
+        ctx: *mut qjs::JSContext,
+        obj: qjs::JSValue,
+        prop: qjs::JSAtom,
+        opaque: *mut *mut std::ffi::c_void,
+    ) -> i32;
+}
+
+/// Where a lazy member's text is in the input.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    depth: u32,
+    raw_safe: bool,
+}
+
+/// The call's input and its lazy members' spans.
+struct LazyInput {
+    input: *const u8,
+    len: usize,
+    spans: Vec<Span>,
+}
+
+struct LazyCell(std::cell::RefCell<Option<LazyInput>>);
+// SAFETY: the guest is single-threaded.
+unsafe impl Sync for LazyCell {}
+static LAZY: LazyCell = LazyCell(std::cell::RefCell::new(None));
+
+/// Lets [`parse`] of `input` (the call's input, which must stay alive and
+/// unmoved until [`end_lazy`]) leave large members for first use.
+pub fn begin_lazy(input: &[u8]) {
+    *LAZY.0.borrow_mut() = Some(LazyInput {
+        input: input.as_ptr(),
+        len: input.len(),
+        spans: Vec::new(),
+    });
+}
+
+/// Ends the call begun by [`begin_lazy`]: no member is lazy any more.
+pub fn end_lazy() {
+    *LAZY.0.borrow_mut() = None;
+}
+
+fn lazy_input_is(input: &[u8]) -> bool {
+    LAZY.0
+        .borrow()
+        .as_ref()
+        .is_some_and(|lazy| lazy.input == input.as_ptr() && lazy.len == input.len())
+}
+
+/// Records `span`; the token QuickJS keeps for it.
+fn remember_span(span: Span) -> Option<*mut std::ffi::c_void> {
+    let mut lazy = LAZY.0.borrow_mut();
+    let lazy = lazy.as_mut()?;
+    lazy.spans.push(span);
+    Some(lazy.spans.len() as *mut std::ffi::c_void)
+}
+
+/// The span behind `token` and the input it is in.
+fn span_of(token: *mut std::ffi::c_void) -> Option<(&'static [u8], Span)> {
+    let lazy = LAZY.0.borrow();
+    let lazy = lazy.as_ref()?;
+    let span = *lazy.spans.get((token as usize).checked_sub(1)?)?;
+    // SAFETY: `begin_lazy`'s caller keeps the input alive until `end_lazy`,
+    // after which no span is found.
+    let input = unsafe { std::slice::from_raw_parts(lazy.input, lazy.len) };
+    Some((input, span))
+}
+
+/// Parses the lazy member `token` stands for (called by QuickJS on its
+/// first use).
+///
+/// # Safety
+///
+/// Called by QuickJS with a live context.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn authpipe_lazy_json(
+    ctx: *mut qjs::JSContext,
+    token: *mut std::ffi::c_void,
+) -> qjs::JSValue {
+    let parsed = match span_of(token) {
+        Some((input, span)) => {
+            let mut parser = Parser {
+                ctx,
+                input,
+                pos: span.start,
+                scratch: Vec::new(),
+                may_shadow_helpers: false,
+                lazy: true,
+            };
+            // SAFETY: the context is live (QuickJS's promise).
+            unsafe { parser.value(span.depth) }
+        }
+        None => Err("a lazy input member outlived its call".to_string()),
+    };
+    match parsed {
+        Ok(value) => value,
+        // SAFETY: throwing a new error object on a live context.
+        Err(message) => unsafe {
+            let error = qjs::JS_NewError(ctx);
+            let text =
+                qjs::JS_NewStringLen(ctx, message.as_ptr().cast::<c_char>(), message.len() as _);
+            qjs::JS_SetPropertyStr(ctx, error, c"message".as_ptr(), text);
+            qjs::JS_Throw(ctx, error)
+        },
+    }
+}
+
+/// The input text of `object`'s member `atom` when it is lazy, untouched
+/// and can be copied as it is.
+///
+/// # Safety
+///
+/// `ctx`, `object` and `atom` must be live.
+unsafe fn untouched_member(
+    ctx: *mut qjs::JSContext,
+    object: qjs::JSValue,
+    atom: qjs::JSAtom,
+) -> Option<&'static [u8]> {
+    let mut token = std::ptr::null_mut();
+    // SAFETY: forwarded from the caller.
+    if unsafe { JS_GetLazyJSON(ctx, object, atom, &mut token) } <= 0 {
+        return None;
+    }
+    let (input, span) = span_of(token)?;
+    span.raw_safe.then(|| &input[span.start..span.end])
 }
 
 /// True when `key` is the name of a user helper (`addIdToken`, …).
@@ -87,6 +293,9 @@ struct Parser<'a> {
     pos: usize,
     scratch: Vec<u8>,
     may_shadow_helpers: bool,
+    /// Whether large nested members may be left to parse on first use
+    /// (the call's input only, see [`begin_lazy`]).
+    lazy: bool,
 }
 
 impl Parser<'_> {
@@ -215,18 +424,15 @@ impl Parser<'_> {
     /// unescaped bytes in `self.scratch`.
     fn string(&mut self) -> Result<(usize, usize), String> {
         let start = self.pos;
-        // Skip plain bytes in one tight loop.
-        self.pos += self.input[self.pos..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-            .unwrap_or(self.input.len() - self.pos);
+        // Skip plain bytes, a word at a time. The input is valid UTF-8
+        // (checked by `parse`) and the run ends at an ASCII byte, so the
+        // run is valid UTF-8 too.
+        self.pos = plain_run_end(self.input, self.pos);
         loop {
             match self.peek() {
                 Some(b'"') => {
                     let end = self.pos;
                     self.pos += 1;
-                    std::str::from_utf8(&self.input[start..end])
-                        .map_err(|_| self.error("invalid UTF-8 in a string"))?;
                     return Ok((start, end));
                 }
                 Some(b'\\') => break,
@@ -240,9 +446,8 @@ impl Parser<'_> {
         loop {
             match self.peek() {
                 Some(b'"') => {
+                    // Valid UTF-8: input bytes and encoded escapes.
                     self.pos += 1;
-                    std::str::from_utf8(&self.scratch)
-                        .map_err(|_| self.error("invalid UTF-8 in a string"))?;
                     return Ok((usize::MAX, 0));
                 }
                 Some(b'\\') => {
@@ -354,6 +559,33 @@ impl Parser<'_> {
                 return fail(self, e);
             }
             self.skip_ws();
+            if self.lazy && depth + 1 >= LAZY_DEPTH && matches!(self.peek(), Some(b'{' | b'[')) {
+                // SAFETY: `object` and `atom` are live.
+                match unsafe { self.member_lazily(object, atom, depth + 1) } {
+                    Ok(true) => {
+                        // SAFETY: the atom was created above.
+                        unsafe { qjs::JS_FreeAtom(self.ctx, atom) };
+                        self.skip_ws();
+                        match self.peek() {
+                            Some(b',') => {
+                                self.pos += 1;
+                                continue;
+                            }
+                            Some(b'}') => {
+                                self.pos += 1;
+                                return Ok(object);
+                            }
+                            _ => return fail(self, self.error("expected ',' or '}'")),
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => {
+                        // SAFETY: the atom was created above.
+                        unsafe { qjs::JS_FreeAtom(self.ctx, atom) };
+                        return fail(self, e);
+                    }
+                }
+            }
             // SAFETY: forwarded from the caller.
             let value = match unsafe { self.value(depth + 1) } {
                 Ok(value) => value,
@@ -376,6 +608,169 @@ impl Parser<'_> {
                     return Ok(object);
                 }
                 _ => return fail(self, self.error("expected ',' or '}'")),
+            }
+        }
+    }
+
+    /// At an object or array member value of `object` under `atom`:
+    /// checks it, and when it is large leaves it to be parsed on first use
+    /// (true, with the position after it); otherwise leaves the position
+    /// where it was (false) for the caller to parse it now.
+    ///
+    /// # Safety
+    ///
+    /// `self.ctx`, `object` and `atom` must be live.
+    unsafe fn member_lazily(
+        &mut self,
+        object: qjs::JSValue,
+        atom: qjs::JSAtom,
+        depth: u32,
+    ) -> Result<bool, String> {
+        let start = self.pos;
+        let raw_safe = self.skip_value(depth)?;
+        let end = self.pos;
+        if end - start < LAZY_MIN_BYTES {
+            self.pos = start;
+            return Ok(false);
+        }
+        let Some(token) = remember_span(Span {
+            start,
+            end,
+            depth,
+            raw_safe,
+        }) else {
+            self.pos = start;
+            return Ok(false);
+        };
+        // SAFETY: forwarded from the caller.
+        let defined = unsafe { JS_DefineLazyJSON(self.ctx, object, atom, token) };
+        if defined <= 0 {
+            // A repeated key: the last one wins, parsed now as before.
+            self.pos = start;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Checks one JSON value without building it, leaving the position
+    /// after it; the errors are the ones parsing it would report. True when
+    /// its text can be copied into a result as it is: no `\\u` escapes
+    /// (lone surrogates become U+FFFD when parsed) and no numbers that
+    /// would print differently (exponents, `-0`, more than 15 digits).
+    fn skip_value(&mut self, depth: u32) -> Result<bool, String> {
+        if depth > MAX_DEPTH {
+            return Err(self.error("the JSON is nested too deeply"));
+        }
+        match self.peek() {
+            Some(b'{') => self.skip_object(depth),
+            Some(b'[') => self.skip_array(depth),
+            Some(b'"') => {
+                self.pos += 1;
+                self.skip_string()
+            }
+            Some(b't') => self.literal(b"true", qjs::JS_NULL).map(|_| true),
+            Some(b'f') => self.literal(b"false", qjs::JS_NULL).map(|_| true),
+            Some(b'n') => self.literal(b"null", qjs::JS_NULL).map(|_| true),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.pos;
+                self.number()?;
+                let text = &self.input[start..self.pos];
+                let digits = text.iter().filter(|b| b.is_ascii_digit()).count();
+                Ok(digits <= 15
+                    && !text.iter().any(|&b| b == b'e' || b == b'E')
+                    && !(text.starts_with(b"-0")
+                        && text.iter().all(|&b| matches!(b, b'-' | b'0' | b'.'))))
+            }
+            Some(_) => Err(self.error("unexpected character")),
+            None => Err(self.error("unexpected end of input")),
+        }
+    }
+
+    /// [`Self::skip_value`] for a string body (after the opening quote).
+    fn skip_string(&mut self) -> Result<bool, String> {
+        let mut raw_safe = true;
+        loop {
+            self.pos = plain_run_end(self.input, self.pos);
+            match self.peek() {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(raw_safe);
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    match self.peek() {
+                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                            self.pos += 1
+                        }
+                        Some(b'u') => {
+                            self.pos += 1;
+                            self.hex4()?;
+                            raw_safe = false;
+                        }
+                        Some(_) => {
+                            self.pos += 1;
+                            return Err(self.error("invalid escape in a string"));
+                        }
+                        None => return Err(self.error("unterminated string")),
+                    }
+                }
+                Some(_) => return Err(self.error("control character in a string")),
+                None => return Err(self.error("unterminated string")),
+            }
+        }
+    }
+
+    /// [`Self::skip_value`] for an object.
+    fn skip_object(&mut self, depth: u32) -> Result<bool, String> {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(true);
+        }
+        let mut raw_safe = true;
+        loop {
+            self.skip_ws();
+            if self.peek() != Some(b'"') {
+                return Err(self.error("expected a string key"));
+            }
+            self.pos += 1;
+            raw_safe &= self.skip_string()?;
+            self.expect(b':', "expected ':'")?;
+            self.skip_ws();
+            raw_safe &= self.skip_value(depth + 1)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Ok(raw_safe);
+                }
+                _ => return Err(self.error("expected ',' or '}'")),
+            }
+        }
+    }
+
+    /// [`Self::skip_value`] for an array.
+    fn skip_array(&mut self, depth: u32) -> Result<bool, String> {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return Ok(true);
+        }
+        let mut raw_safe = true;
+        loop {
+            self.skip_ws();
+            raw_safe &= self.skip_value(depth + 1)?;
+            self.skip_ws();
+            match self.peek() {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Ok(raw_safe);
+                }
+                _ => return Err(self.error("expected ',' or ']'")),
             }
         }
     }
@@ -532,7 +927,10 @@ pub unsafe fn write_allow(
     parts: AllowParts,
     shadows: Option<&Shadows>,
 ) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(1024);
+    // Most results are the input give or take a few claims: one
+    // allocation, no regrowth.
+    let input = INPUT_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+    let mut out = Vec::with_capacity(input + input / 8 + 512);
     // SAFETY: forwarded from the caller.
     unsafe { with_writer(ctx, &mut out, |writer| writer.allow(&parts, shadows)) }?;
     Ok(out)
@@ -565,7 +963,14 @@ unsafe fn with_writer<T>(
 ) -> Result<T, String> {
     // SAFETY: forwarded from the caller; the atom is freed below.
     let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
-    let written = write(&mut Writer { ctx, out, to_json });
+    // SAFETY: as above.
+    let copy_untouched = unsafe { no_inherited_to_json(ctx, to_json) };
+    let written = write(&mut Writer {
+        ctx,
+        out,
+        to_json,
+        copy_untouched,
+    });
     // SAFETY: created above.
     unsafe { qjs::JS_FreeAtom(ctx, to_json) };
     written
@@ -576,6 +981,34 @@ struct Writer<'a> {
     out: &'a mut Vec<u8>,
     /// The atom `toJSON`, looked up on every object.
     to_json: qjs::JSAtom,
+    /// Whether untouched lazy input members are copied as their input
+    /// text: unless a function gave every object or array a `toJSON`.
+    copy_untouched: bool,
+}
+
+/// True when neither plain objects nor arrays inherit a `toJSON`.
+///
+/// # Safety
+///
+/// `ctx` and `to_json` must be live.
+unsafe fn no_inherited_to_json(ctx: *mut qjs::JSContext, to_json: qjs::JSAtom) -> bool {
+    // SAFETY: every value created here is freed here; an exception thrown
+    // by a getter is taken and dropped.
+    unsafe {
+        let mut none = true;
+        for probe in [qjs::JS_NewObject(ctx), qjs::JS_NewArray(ctx)] {
+            let found = qjs::JS_GetProperty(ctx, probe, to_json);
+            if qjs::JS_IsException(found) {
+                qjs::JS_FreeValue(ctx, qjs::JS_GetException(ctx));
+                none = false;
+            } else if !qjs::JS_IsUndefined(found) {
+                none = false;
+            }
+            qjs::JS_FreeValue(ctx, found);
+            qjs::JS_FreeValue(ctx, probe);
+        }
+        none
+    }
 }
 
 /// Whether an object's `toJSON` is called (it is, except on the maps of a
@@ -876,6 +1309,20 @@ impl Writer<'_> {
         let mut first = true;
         let mut result = Ok(true);
         for entry in entries {
+            if self.copy_untouched {
+                // SAFETY: `object` and the atom are live.
+                if let Some(text) = unsafe { untouched_member(ctx, object, entry.atom) } {
+                    if !first {
+                        self.out.push(b',');
+                    }
+                    // SAFETY: the atom is live while the table is.
+                    unsafe { self.atom(entry.atom) };
+                    self.out.push(b':');
+                    self.out.extend_from_slice(text);
+                    first = false;
+                    continue;
+                }
+            }
             // SAFETY: reading a property of a live object; freed after use.
             let property = unsafe { qjs::JS_GetProperty(ctx, object, entry.atom) };
             let mark = self.out.len();

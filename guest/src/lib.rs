@@ -268,7 +268,10 @@ pub extern "C" fn start() {
     };
     // Fresh randomness for every call: the snapshot must not freeze it.
     fastrand::seed(wasi::random_u64());
-    let output = engine.invoke(&wasi::read_stdin());
+    let input = wasi::read_stdin();
+    let output = engine.invoke(&input);
+    // Lazy input members (json.rs) point into `input`.
+    json::end_lazy();
     wasi::write_all(wasi::STDOUT, &output);
 }
 
@@ -404,6 +407,8 @@ impl Engine {
                 let raw = ctx.as_raw().as_ptr();
                 // SAFETY: the context is live for the duration of `with`; the
                 // parsed value's ownership passes to `Value`.
+                json::expect_result_like_input(input.len());
+                json::begin_lazy(input);
                 let parsed = match unsafe { json::parse(raw, input) } {
                     Ok(parsed) => parsed,
                     Err(message) => {

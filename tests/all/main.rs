@@ -12,6 +12,7 @@ mod function_api;
 mod hardening;
 mod import_auth0;
 mod isolation;
+mod lazy_input;
 mod limits;
 mod pipeline;
 #[allow(

@@ -466,6 +466,7 @@ typedef enum {
     JS_AUTOINIT_ID_MODULE_NS,
     JS_AUTOINIT_ID_PROP,
     JS_AUTOINIT_ID_BYTECODE,
+    JS_AUTOINIT_ID_LAZY_JSON, /* authpipe: a JSON value parsed on first use */
 } JSAutoInitIDEnum;
 
 enum {
@@ -6312,12 +6313,12 @@ JSValue JS_NewCFunctionData(JSContext *ctx, JSCFunctionData *func,
 
 static JSContext *js_autoinit_get_realm(JSProperty *pr)
 {
-    return (JSContext *)(pr->u.init.realm_and_id & ~3);
+    return (JSContext *)(pr->u.init.realm_and_id & ~7);
 }
 
 static JSAutoInitIDEnum js_autoinit_get_id(JSProperty *pr)
 {
-    return pr->u.init.realm_and_id & 3;
+    return pr->u.init.realm_and_id & 7;
 }
 
 static void js_autoinit_free(JSRuntime *rt, JSProperty *pr)
@@ -8640,11 +8641,21 @@ static JSValue js_bytecode_autoinit(JSContext *ctx, JSObject *p, JSAtom atom,
 /* return the value associated to the autoinit property or an exception */
 typedef JSValue JSAutoInitFunc(JSContext *ctx, JSObject *p, JSAtom atom, void *opaque);
 
+/* authpipe: parses the lazy JSON value `opaque` stands for (guest/src/json.rs). */
+extern JSValue authpipe_lazy_json(JSContext *ctx, void *opaque);
+
+static JSValue js_lazy_json_autoinit(JSContext *ctx, JSObject *p, JSAtom atom,
+                                     void *opaque)
+{
+    return authpipe_lazy_json(ctx, opaque);
+}
+
 static JSAutoInitFunc *const js_autoinit_func_table[] = {
     js_instantiate_prototype, /* JS_AUTOINIT_ID_PROTOTYPE */
     js_module_ns_autoinit, /* JS_AUTOINIT_ID_MODULE_NS */
     JS_InstantiateFunctionListItem2, /* JS_AUTOINIT_ID_PROP */
     js_bytecode_autoinit, /* JS_AUTOINIT_ID_BYTECODE */
+    js_lazy_json_autoinit, /* JS_AUTOINIT_ID_LAZY_JSON */
 };
 
 /* warning: 'prs' is reallocated after it */
@@ -11051,10 +11062,48 @@ static int JS_DefineAutoInitProperty(JSContext *ctx, JSValueConst this_obj,
     if (unlikely(!pr))
         return -1;
     pr->u.init.realm_and_id = (uintptr_t)JS_DupContext(ctx);
-    assert((pr->u.init.realm_and_id & 3) == 0);
-    assert(id <= 3);
+    assert((pr->u.init.realm_and_id & 7) == 0);
+    assert(id <= 7);
     pr->u.init.realm_and_id |= id;
     pr->u.init.opaque = opaque;
+    return true;
+}
+
+/* authpipe: defines `prop` of `obj` (an ordinary object) as a JSON value
+   that authpipe_lazy_json(ctx, opaque) parses on first use, enumerable,
+   writable and configurable like a parsed member. Returns false (and
+   defines nothing) when `obj` already has `prop` or is not an ordinary
+   object. */
+int JS_DefineLazyJSON(JSContext *ctx, JSValueConst obj, JSAtom prop, void *opaque)
+{
+    JSObject *p;
+    JSProperty *pr;
+
+    if (JS_VALUE_GET_TAG(obj) != JS_TAG_OBJECT)
+        return false;
+    p = JS_VALUE_GET_OBJ(obj);
+    if (p->class_id != JS_CLASS_OBJECT || find_own_property(&pr, p, prop))
+        return false;
+    return JS_DefineAutoInitProperty(ctx, obj, prop, JS_AUTOINIT_ID_LAZY_JSON,
+                                     opaque, JS_PROP_C_W_E);
+}
+
+/* authpipe: true, with its opaque value, when `prop` of `obj` is a lazy
+   JSON value (JS_DefineLazyJSON) not parsed yet. */
+int JS_GetLazyJSON(JSContext *ctx, JSValueConst obj, JSAtom prop, void **opaque)
+{
+    JSObject *p;
+    JSProperty *pr;
+    JSShapeProperty *prs;
+
+    if (JS_VALUE_GET_TAG(obj) != JS_TAG_OBJECT)
+        return false;
+    p = JS_VALUE_GET_OBJ(obj);
+    prs = find_own_property(&pr, p, prop);
+    if (!prs || (prs->flags & JS_PROP_TMASK) != JS_PROP_AUTOINIT ||
+        js_autoinit_get_id(pr) != JS_AUTOINIT_ID_LAZY_JSON)
+        return false;
+    *opaque = pr->u.init.opaque;
     return true;
 }
 
