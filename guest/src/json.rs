@@ -137,6 +137,10 @@ const LAZY_DEPTH: u32 = 2;
 /// smaller ones cost less to parse at once.
 const LAZY_MIN_BYTES: usize = 192;
 
+/// Smallest input whose members may be lazy: in a smaller one, checking
+/// members for size costs more than it can save.
+const LAZY_MIN_INPUT_BYTES: usize = 1024;
+
 unsafe extern "C" {
     fn JS_DefineLazyJSON(
         ctx: *mut qjs::JSContext,
@@ -189,10 +193,20 @@ pub fn end_lazy() {
 }
 
 fn lazy_input_is(input: &[u8]) -> bool {
+    input.len() >= LAZY_MIN_INPUT_BYTES
+        && LAZY
+            .0
+            .borrow()
+            .as_ref()
+            .is_some_and(|lazy| lazy.input == input.as_ptr() && lazy.len == input.len())
+}
+
+/// True when this call's input left any member for first use.
+fn any_lazy_member() -> bool {
     LAZY.0
         .borrow()
         .as_ref()
-        .is_some_and(|lazy| lazy.input == input.as_ptr() && lazy.len == input.len())
+        .is_some_and(|lazy| !lazy.spans.is_empty())
 }
 
 /// Records `span`; the token QuickJS keeps for it.
@@ -963,13 +977,12 @@ unsafe fn with_writer<T>(
 ) -> Result<T, String> {
     // SAFETY: forwarded from the caller; the atom is freed below.
     let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
-    // SAFETY: as above.
-    let copy_untouched = unsafe { no_inherited_to_json(ctx, to_json) };
     let written = write(&mut Writer {
         ctx,
         out,
         to_json,
-        copy_untouched,
+        // Without lazy members there is nothing to look for.
+        copy_untouched: if any_lazy_member() { None } else { Some(false) },
     });
     // SAFETY: created above.
     unsafe { qjs::JS_FreeAtom(ctx, to_json) };
@@ -983,7 +996,8 @@ struct Writer<'a> {
     to_json: qjs::JSAtom,
     /// Whether untouched lazy input members are copied as their input
     /// text: unless a function gave every object or array a `toJSON`.
-    copy_untouched: bool,
+    /// Found out at the first such member.
+    copy_untouched: Option<bool>,
 }
 
 /// True when neither plain objects nor arrays inherit a `toJSON`.
@@ -1308,10 +1322,19 @@ impl Writer<'_> {
         self.out.push(b'{');
         let mut first = true;
         let mut result = Ok(true);
+        let to_json = self.to_json;
         for entry in entries {
-            if self.copy_untouched {
-                // SAFETY: `object` and the atom are live.
-                if let Some(text) = unsafe { untouched_member(ctx, object, entry.atom) } {
+            // SAFETY: `object` and the atom are live.
+            let untouched = match self.copy_untouched {
+                Some(false) => None,
+                _ => unsafe { untouched_member(ctx, object, entry.atom) },
+            };
+            if let Some(text) = untouched {
+                // SAFETY: the context and the atom are live.
+                let copy = *self
+                    .copy_untouched
+                    .get_or_insert_with(|| unsafe { no_inherited_to_json(ctx, to_json) });
+                if copy {
                     if !first {
                         self.out.push(b',');
                     }

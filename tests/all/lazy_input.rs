@@ -24,7 +24,12 @@ fn big_input() -> Value {
         })
         .collect();
     let flags: serde_json::Map<String, Value> = (0..20)
-        .map(|i| (format!("feature_{i}"), json!({"enabled": i % 2 == 0, "since": 1_700_000_000 + i})))
+        .map(|i| {
+            (
+                format!("feature_{i}"),
+                json!({"enabled": i % 2 == 0, "since": 1_700_000_000 + i}),
+            )
+        })
         .collect();
     json!({
         "user": {
@@ -116,7 +121,10 @@ function pipe(user, context, callback) {
     let result = run_on(&function, &input);
     assert_eq!(result.outcome, Outcome::Allow, "{result:?}");
     let report = &result.user["report"];
-    assert_eq!(report["descriptor"], json!(["object", true, true, true, false]));
+    assert_eq!(
+        report["descriptor"],
+        json!(["object", true, true, true, false])
+    );
     assert_eq!(
         report["keys"],
         json!(["id", "email", "identities", "app_metadata", "user_metadata"])
@@ -143,7 +151,7 @@ function pipe(user, context, callback) {
 fn copied_text_and_parsed_values_agree_on_escapes_numbers_and_repeated_keys() {
     let odd = format!(
         r#"{{"user":{{"id":"u1","odd":{{"pad":"{pad}","e":"caf\u00e9 \ud83d\ude00","lone":"\ud800x","n":[1e3,-0,1.50,12345678901234567890,0.1,-7],"dup":1,"dup":2,"slash":"a\/b","ctl":"\t\n"}},"arr":[{{"pad":"{pad}"}},[],{{}}]}},"context":{{}}}}"#,
-        pad = "p".repeat(200)
+        pad = "p".repeat(600)
     );
     let untouched = compile_source(
         "untouched",
@@ -186,7 +194,7 @@ fn copied_text_and_parsed_values_agree_on_escapes_numbers_and_repeated_keys() {
 fn bad_json_deep_in_a_large_member_is_still_invalid_input() {
     let bad = format!(
         r#"{{"user":{{"deep":{{"pad":"{pad}","list":[1,2,]}}}},"context":{{}}}}"#,
-        pad = "p".repeat(300)
+        pad = "p".repeat(1200)
     );
     let function = compile_source(
         "never-reads",
