@@ -101,6 +101,33 @@ struct Engine {
     /// The user helpers' names and the symbols under which input fields of
     /// those names are kept during a call (see [`json::Shadows`]).
     shadows: json::Shadows,
+    /// The input's part names, made once (atoms that live as long as the
+    /// runtime): looking a name up by text costs an atom-table search.
+    parts: InputParts,
+}
+
+/// Atoms of the input's parts.
+struct InputParts {
+    user: qjs::JSAtom,
+    context: qjs::JSAtom,
+    claims: qjs::JSAtom,
+    custom_data: qjs::JSAtom,
+}
+
+impl InputParts {
+    /// # Safety
+    ///
+    /// `ctx` must be live; the atoms are never freed.
+    unsafe fn new(ctx: *mut qjs::JSContext) -> Self {
+        // SAFETY: forwarded from the caller.
+        let atom = |name: &std::ffi::CStr| unsafe { qjs::JS_NewAtom(ctx, name.as_ptr()) };
+        Self {
+            user: atom(c"user"),
+            context: atom(c"context"),
+            claims: atom(c"claims"),
+            custom_data: atom(c"custom_data"),
+        }
+    }
 }
 
 /// Holder for the engine that the initializer builds and `_start` uses.
@@ -294,7 +321,7 @@ impl Engine {
             .max_stack_size(MAX_JS_STACK_BYTES)
             .text_encoding(true);
         let runtime = Runtime::new(config).map_err(|e| internal_error(&e.to_string()))?;
-        let (entries, shadows, warnings) = runtime.context().with(|ctx| {
+        let (entries, shadows, parts, warnings) = runtime.context().with(|ctx| {
             let prelude = install_prelude(&ctx).map_err(|e| internal_error(&describe(&ctx, e)))?;
             let entry = |name: &str| -> Result<Function, String> {
                 prelude
@@ -376,7 +403,9 @@ impl Engine {
                 keep("runTimers")?,
                 keep("warnRejection")?,
             ];
-            Ok((entries, shadows, warnings))
+            // SAFETY: the context is live.
+            let parts = unsafe { InputParts::new(ctx.as_raw().as_ptr()) };
+            Ok((entries, shadows, parts, warnings))
         })?;
         let [
             run,
@@ -395,6 +424,7 @@ impl Engine {
             run_timers,
             warn_rejection,
             shadows,
+            parts,
         };
         Ok((engine, warnings))
     }
@@ -423,8 +453,21 @@ impl Engine {
                             .into(),
                     ));
                 };
-                let part = |name: &str| -> javy::quickjs::Result<Result<Value, String>> {
-                    let value: Value = input.get(name)?;
+                let get = |atom: qjs::JSAtom| -> javy::quickjs::Result<Value> {
+                    // SAFETY: `input` is a live object and `atom` a live atom;
+                    // the value's ownership passes to `Value`.
+                    let value = unsafe {
+                        Value::from_raw(ctx.clone(), qjs::JS_GetProperty(raw, input.as_raw(), atom))
+                    };
+                    if value.is_exception() {
+                        return Err(javy::quickjs::Error::Exception);
+                    }
+                    Ok(value)
+                };
+                let part = |name: &str,
+                            atom: qjs::JSAtom|
+                 -> javy::quickjs::Result<Result<Value, String>> {
+                    let value: Value = get(atom)?;
                     Ok(
                         if value.is_object() && !value.is_array() && !value.is_function() {
                             Ok(value)
@@ -433,11 +476,11 @@ impl Engine {
                         },
                     )
                 };
-                let user = match part("user")? {
+                let user = match part("user", self.parts.user)? {
                     Ok(user) => user,
                     Err(message) => return Ok(Err(message)),
                 };
-                let context = match part("context")? {
+                let context = match part("context", self.parts.context)? {
                     Ok(context) => context,
                     Err(message) => return Ok(Err(message)),
                 };
@@ -445,12 +488,17 @@ impl Engine {
                     // SAFETY: `user` is a live object of this context.
                     unsafe { self.shadows.hide(raw, user.as_raw()) };
                 }
-                let claims: Value = input.get("claims")?;
-                let custom_data: Value = input.get("custom_data")?;
+                let claims: Value = get(self.parts.claims)?;
+                let custom_data: Value = get(self.parts.custom_data)?;
                 let run: Function = self.run.clone().restore(&ctx)?;
                 let returned: Value = run.call((user, context, claims, custom_data))?;
                 if returned.is_promise() {
                     return Ok(Ok(Some(Persistent::save(&ctx, returned))));
+                }
+                // Decided, and nothing returned that could be a thenable
+                // (the common end of a call): `settle` would change nothing.
+                if !returned.is_object() && !RESULT.0.borrow().is_empty() {
+                    return Ok(Ok(None));
                 }
                 let settle: Function = self.settle.clone().restore(&ctx)?;
                 settle.call::<_, ()>((Value::new_null(ctx.clone()), returned))?;
@@ -524,6 +572,10 @@ impl Engine {
         context
             .with(|ctx| -> javy::quickjs::Result<()> {
                 self.warn_rejections(&ctx, promise.as_ref())?;
+                // `finish` only decides what is undecided.
+                if !RESULT.0.borrow().is_empty() {
+                    return Ok(());
+                }
                 let finish: Function = self.finish.clone().restore(&ctx)?;
                 finish.call(())
             })
@@ -572,6 +624,9 @@ impl Engine {
             forget_rejection(ctx.as_raw().as_ptr(), pending.as_raw());
         }
         let rejected = std::mem::take(&mut *REJECTIONS.0.borrow_mut());
+        if rejected.is_empty() {
+            return Ok(());
+        }
         let warn: Function = self.warn_rejection.clone().restore(ctx)?;
         for (promise, reason) in rejected {
             // SAFETY: both values hold the references taken by the tracker,

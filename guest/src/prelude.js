@@ -952,7 +952,10 @@
     }
     const nextUser = user === undefined || user === null ? currentUser : user;
     const nextContext = context === undefined || context === null ? currentContext : context;
-    if (!isObject(nextUser) || !isObject(nextContext)) {
+    // isObject, written out: this runs on every call, and a call of a
+    // small JS function costs about as much as everything else here.
+    if (nextUser === null || typeof nextUser !== 'object' || isArray(nextUser)
+        || nextContext === null || typeof nextContext !== 'object' || isArray(nextContext)) {
       hostRefuse('invalid_output', 'callback(null, user, context) needs objects for user and context', null);
       return;
     }
@@ -1035,11 +1038,12 @@
   // that `user` and `context` are objects); returns what `pipe` returned.
   function run(user, context, givenClaims, givenCustomData) {
     logBytes = 0; // logs of the function's top-level code were compile-time
-    if (isObject(givenClaims)) {
+    // Most calls pass neither: no helper calls then.
+    if (givenClaims !== undefined && isObject(givenClaims)) {
       copyInto(idTokenClaims, givenClaims.id_token);
       copyInto(accessTokenClaims, givenClaims.access_token);
     }
-    copyInto(customData, givenCustomData);
+    if (givenCustomData !== undefined) copyInto(customData, givenCustomData);
     currentUser = user;
     currentContext = context;
     setPrototypeOf(user, userHelpers);

@@ -576,15 +576,17 @@ fn random_get(mut caller: Caller<'_, CallState>, buf: i32, len: i32) -> i32 {
     else {
         return ERRNO_FAULT;
     };
-    match getrandom_fill(dst) {
+    match random_fill(dst) {
         Ok(()) => ERRNO_SUCCESS,
         Err(_) => ERRNO_NOSYS,
     }
 }
 
-/// Fills `dst` from the operating system's secure random source.
-fn getrandom_fill(dst: &mut [u8]) -> Result<(), getrandom::Error> {
-    getrandom::fill(dst)
+/// Fills `dst` with secure random bytes: from this thread's ChaCha
+/// generator, which the operating system seeds and reseeds (a system call
+/// per sandbox cost more than the rest of `random_get`).
+fn random_fill(dst: &mut [u8]) -> Result<(), rand::Error> {
+    rand::RngCore::try_fill_bytes(&mut rand::thread_rng(), dst)
 }
 
 /// Which NUL-terminated string list of the call a `*_sizes_get`/`*_get`
