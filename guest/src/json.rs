@@ -975,8 +975,8 @@ unsafe fn with_writer<T>(
     out: &mut Vec<u8>,
     write: impl FnOnce(&mut Writer<'_>) -> Result<T, String>,
 ) -> Result<T, String> {
-    // SAFETY: forwarded from the caller; the atom is freed below.
-    let to_json = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
+    // SAFETY: forwarded from the caller.
+    let to_json = unsafe { to_json_atom(ctx) };
     let written = write(&mut Writer {
         ctx,
         out,
@@ -984,9 +984,25 @@ unsafe fn with_writer<T>(
         // Without lazy members there is nothing to look for.
         copy_untouched: if any_lazy_member() { None } else { Some(false) },
     });
-    // SAFETY: created above.
-    unsafe { qjs::JS_FreeAtom(ctx, to_json) };
     written
+}
+
+/// The atom `toJSON`, made on first use and kept for the runtime's life
+/// (in the snapshot once a compile has used it).
+///
+/// # Safety
+///
+/// `ctx` must be live.
+pub unsafe fn to_json_atom(ctx: *mut qjs::JSContext) -> qjs::JSAtom {
+    static TO_JSON: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let atom = TO_JSON.load(std::sync::atomic::Ordering::Relaxed);
+    if atom != qjs::JS_ATOM_NULL {
+        return atom;
+    }
+    // SAFETY: forwarded from the caller; never freed.
+    let atom = unsafe { qjs::JS_NewAtomLen(ctx, c"toJSON".as_ptr(), 6) };
+    TO_JSON.store(atom, std::sync::atomic::Ordering::Relaxed);
+    atom
 }
 
 struct Writer<'a> {

@@ -405,6 +405,9 @@ impl Engine {
             ];
             // SAFETY: the context is live.
             let parts = unsafe { InputParts::new(ctx.as_raw().as_ptr()) };
+            // Made now, so that the snapshot has it and calls do not.
+            // SAFETY: as above.
+            unsafe { json::to_json_atom(ctx.as_raw().as_ptr()) };
             Ok((entries, shadows, parts, warnings))
         })?;
         let [
@@ -607,6 +610,11 @@ impl Engine {
                 qjs::JS_PromiseResult(raw_ctx, promise.as_raw()),
             )
         };
+        // Fulfilled after the function decided (the common end of an async
+        // `pipe`): `settle` would change nothing.
+        if !rejected && !RESULT.0.borrow().is_empty() {
+            return Ok(true);
+        }
         let settle: Function = self.settle.clone().restore(ctx)?;
         settle.call::<_, ()>((rejected, value))?;
         Ok(true)

@@ -993,13 +993,33 @@
   const shadowKeys = HELPER_NAMES.map((name) => [name, Symbol(name)]);
   const userHelpers = create(Object.prototype);
   const method = (name, fn) => defineProperty(userHelpers, name, { value: fn, enumerable: false, configurable: false, writable: false });
-  method('addIdToken', function addIdToken(k, v) { idTokenClaims[claimKey(k, 'addIdToken')] = v; });
-  method('removeIdToken', function removeIdToken(k) { delete idTokenClaims[claimKey(k, 'removeIdToken')]; });
-  method('addAccessToken', function addAccessToken(k, v) { accessTokenClaims[claimKey(k, 'addAccessToken')] = v; });
-  method('removeAccessToken', function removeAccessToken(k) { delete accessTokenClaims[claimKey(k, 'removeAccessToken')]; });
-  method('addCustomData', function addCustomData(k, v) { customData[claimKey(k, 'addCustomData')] = v; });
+  // The key check is written out in each helper (not a call of claimKey):
+  // a call of a small JS function costs more than the helper itself.
+  method('addIdToken', function addIdToken(k, v) {
+    if (typeof k !== 'string' || k === '') claimKey(k, 'addIdToken');
+    idTokenClaims[k] = v;
+  });
+  method('removeIdToken', function removeIdToken(k) {
+    if (typeof k !== 'string' || k === '') claimKey(k, 'removeIdToken');
+    delete idTokenClaims[k];
+  });
+  method('addAccessToken', function addAccessToken(k, v) {
+    if (typeof k !== 'string' || k === '') claimKey(k, 'addAccessToken');
+    accessTokenClaims[k] = v;
+  });
+  method('removeAccessToken', function removeAccessToken(k) {
+    if (typeof k !== 'string' || k === '') claimKey(k, 'removeAccessToken');
+    delete accessTokenClaims[k];
+  });
+  method('addCustomData', function addCustomData(k, v) {
+    if (typeof k !== 'string' || k === '') claimKey(k, 'addCustomData');
+    customData[k] = v;
+  });
   // Authing's deprecated name for addIdToken.
-  method('addToken', function addToken(k, v) { idTokenClaims[claimKey(k, 'addToken')] = v; });
+  method('addToken', function addToken(k, v) {
+    if (typeof k !== 'string' || k === '') claimKey(k, 'addToken');
+    idTokenClaims[k] = v;
+  });
   freeze(userHelpers);
   const setPrototypeOf = Object.setPrototypeOf;
 
