@@ -37,29 +37,8 @@ export AUTHPIPE_TOKEN=${AUTHPIPE_TOKEN:-bench-$(head -c 16 /dev/urandom | od -An
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# Starts the server on $1 (project dir, or store:DB) with cache dir $2; sets $pid, $base, $ready_ms.
-start_server() {
-  case "$1" in
-    store:*) source_args=(--store "${1#store:}") ;;
-    *) source_args=(--config "$1/authpipe.toml") ;;
-  esac
-  AUTHPIPE_CACHE_DIR=$2 AUTHPIPE_LOG=${AUTHPIPE_LOG:-info} \
-    $bin serve "${source_args[@]}" --listen 127.0.0.1:0 2>"$work/server.log" &
-  pid=$!
-  for _ in $(seq 1 600); do
-    line=$(grep -m1 '^authpipe: listening on ' "$work/server.log" || true)
-    [ -n "$line" ] && break
-    sleep 0.1
-  done
-  [ -n "$line" ] || { cat "$work/server.log" >&2; exit 1; }
-  base=$(echo "$line" | awk '{print $4}')
-  ready_ms=$(echo "$line" | sed -E 's/.*ready in ([0-9]+) ms.*/\1/')
-}
-
-stop_server() {
-  kill -TERM "$pid"
-  wait "$pid" 2>/dev/null || true
-}
+# start_server, stop_server and write_post_lua.
+source scripts/serve-lib.sh
 
 echo "== startup with 20 functions"
 mkdir -p "$work/twenty/functions"
@@ -83,13 +62,7 @@ echo "one-stage p50: ${stage_p50} us"
 
 echo "== wrk: ${seconds}s, ${connections} connections, 3-stage pre-register pipeline"
 start_server "$project" "$work/cache-load"
-body=$(tr -d '\n' < "$input" | sed 's/"/\\"/g')
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = "$body"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $AUTHPIPE_TOKEN"
-LUA
+write_post_lua "$input" "$AUTHPIPE_TOKEN" "$work/post.lua"
 curl -sf -X POST "$base/v1/pipelines/pre-register" -H "Authorization: Bearer $AUTHPIPE_TOKEN" -d @"$input" > "$work/answer.json"
 grep -q '"outcome":"allow"' "$work/answer.json" || { echo "the pipeline does not allow the sample input" >&2; exit 1; }
 wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/post.lua" "$base/v1/pipelines/pre-register" | tee "$work/wrk.txt"

@@ -19,26 +19,13 @@ export AUTHPIPE_TOKEN=soak-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-AUTHPIPE_CACHE_DIR=$work/cache AUTHPIPE_LOG=warn \
-  $bin serve --config "$project/authpipe.toml" --listen 127.0.0.1:0 2>"$work/server.log" &
-pid=$!
-for _ in $(seq 1 600); do
-  line=$(grep -m1 '^authpipe: listening on ' "$work/server.log" || true)
-  [ -n "$line" ] && break
-  sleep 0.1
-done
-[ -n "$line" ] || { cat "$work/server.log" >&2; exit 1; }
-base=$(echo "$line" | awk '{print $4}')
+# start_server, stop_server and write_post_lua.
+source scripts/serve-lib.sh
+AUTHPIPE_LOG=warn start_server "$project" "$work/cache"
 rss() { awk '/VmRSS/ {print $2}' /proc/"$pid"/status; }
 idle_rss=$(rss)
 
-body=$(tr -d '\n' < "$input" | sed 's/"/\\"/g')
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = "$body"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer $AUTHPIPE_TOKEN"
-LUA
+write_post_lua "$input" "$AUTHPIPE_TOKEN" "$work/post.lua"
 seconds=$((minutes * 60))
 echo "== soak: ${minutes} min, ${connections} connections, 3-stage pre-register pipeline; RSS every ${interval} s"
 echo "idle RSS: ${idle_rss} KiB"
@@ -59,7 +46,7 @@ while kill -0 "$wrk_pid" 2>/dev/null && [ "$elapsed" -lt "$seconds" ]; do
 done
 wait "$wrk_pid" || true
 cat "$work/wrk.txt"
-kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+stop_server
 
 n=${#samples[@]}
 [ "$n" -ge 4 ] || { echo "too few samples for a verdict ($n); soak longer" >&2; exit 1; }
