@@ -10,9 +10,12 @@ use std::time::{Duration, Instant};
 /// The tests of this binary measure one at a time.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
-/// A function that spins until its deadline, partly in host calls, so that
-/// the largest fuel budget outlasts a 3 s timeout.
-const SPIN: &str = "function pipe(u, c, cb) { const b = new Uint8Array(65536); while (true) { crypto.getRandomValues(b); } }";
+/// A function that runs until its deadline: bursts of computation (about
+/// 1.5M fuel each), each followed by a 1 ms timer, so that the largest fuel
+/// budget outlasts a 3 s timeout on any machine and the deadline falls both
+/// in computation (epoch interruption) and in a wait (the host's sleep).
+/// The rate does not depend on how fast a host call is.
+const SPIN: &str = "async function pipe(u, c, cb) { for (;;) { let x = 0; for (let i = 0; i < 2000; i++) x += i; await new Promise((r) => setTimeout(r, 1)); } }";
 
 fn timed_run(function: &authpipe::Function, timeout_ms: u64) -> Duration {
     let stage = stage(
