@@ -48,25 +48,9 @@ pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<Parsed, St
     // Validated once here, so that strings (cut at ASCII quotes and
     // backslashes) need no check of their own.
     if let Err(e) = std::str::from_utf8(input) {
-        let at = e.valid_up_to();
-        let parser = Parser {
-            ctx,
-            input,
-            pos: at,
-            scratch: Vec::new(),
-            may_shadow_helpers: false,
-            lazy: false,
-        };
-        return Err(parser.error("invalid UTF-8"));
+        return Err(Parser::new(ctx, input, e.valid_up_to(), false).error("invalid UTF-8"));
     }
-    let mut parser = Parser {
-        ctx,
-        input,
-        pos: 0,
-        scratch: Vec::new(),
-        may_shadow_helpers: false,
-        lazy: lazy_input_is(input),
-    };
+    let mut parser = Parser::new(ctx, input, 0, lazy_input_is(input));
     parser.skip_ws();
     // SAFETY: forwarded from the caller.
     let value = unsafe { parser.value(0)? };
@@ -80,15 +64,6 @@ pub unsafe fn parse(ctx: *mut qjs::JSContext, input: &[u8]) -> Result<Parsed, St
         value,
         may_shadow_helpers: parser.may_shadow_helpers,
     })
-}
-
-/// Bytes of the call's input: the result is sized after it.
-static INPUT_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Sizes the buffer [`write_allow`] starts with after the call's input of
-/// `bytes` bytes.
-pub fn expect_result_like_input(bytes: usize) {
-    INPUT_BYTES.store(bytes, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Index of the first byte at or after `from` that ends a plain run in a
@@ -113,7 +88,7 @@ fn plain_run_end(bytes: &[u8], from: usize) -> usize {
     }
     i + bytes[i..]
         .iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .position(|&b| NEEDS_ESCAPE[usize::from(b)])
         .unwrap_or(bytes.len() - i)
 }
 
@@ -177,8 +152,9 @@ struct LazyCell(std::cell::RefCell<Option<LazyInput>>);
 unsafe impl Sync for LazyCell {}
 static LAZY: LazyCell = LazyCell(std::cell::RefCell::new(None));
 
-/// Lets [`parse`] of `input` (the call's input, which must stay alive and
-/// unmoved until [`end_lazy`]) leave large members for first use.
+/// Records the call's input, which must stay alive and unmoved until
+/// [`end_lazy`]: [`parse`] of it may leave large members for first use, and
+/// [`write_allow`] sizes the result after it.
 pub fn begin_lazy(input: &[u8]) {
     *LAZY.0.borrow_mut() = Some(LazyInput {
         input: input.as_ptr(),
@@ -199,6 +175,11 @@ fn lazy_input_is(input: &[u8]) -> bool {
             .borrow()
             .as_ref()
             .is_some_and(|lazy| lazy.input == input.as_ptr() && lazy.len == input.len())
+}
+
+/// Bytes of the call's input (0 outside a call).
+fn call_input_len() -> usize {
+    LAZY.0.borrow().as_ref().map_or(0, |lazy| lazy.len)
 }
 
 /// True when this call's input left any member for first use.
@@ -241,14 +222,7 @@ pub unsafe extern "C" fn authpipe_lazy_json(
 ) -> qjs::JSValue {
     let parsed = match span_of(token) {
         Some((input, span)) => {
-            let mut parser = Parser {
-                ctx,
-                input,
-                pos: span.start,
-                scratch: Vec::new(),
-                may_shadow_helpers: false,
-                lazy: true,
-            };
+            let mut parser = Parser::new(ctx, input, span.start, true);
             // SAFETY: the context is live (QuickJS's promise).
             unsafe { parser.value(span.depth) }
         }
@@ -312,7 +286,18 @@ struct Parser<'a> {
     lazy: bool,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    fn new(ctx: *mut qjs::JSContext, input: &'a [u8], pos: usize, lazy: bool) -> Self {
+        Parser {
+            ctx,
+            input,
+            pos,
+            scratch: Vec::new(),
+            may_shadow_helpers: false,
+            lazy,
+        }
+    }
+
     fn error(&self, what: &str) -> String {
         let consumed = &self.input[..self.pos.min(self.input.len())];
         let line = consumed.iter().filter(|&&b| b == b'\n').count() + 1;
@@ -943,7 +928,7 @@ pub unsafe fn write_allow(
 ) -> Result<Vec<u8>, String> {
     // Most results are the input give or take a few claims: one
     // allocation, no regrowth.
-    let input = INPUT_BYTES.load(std::sync::atomic::Ordering::Relaxed);
+    let input = call_input_len();
     let mut out = Vec::with_capacity(input + input / 8 + 512);
     // SAFETY: forwarded from the caller.
     unsafe { with_writer(ctx, &mut out, |writer| writer.allow(&parts, shadows)) }?;

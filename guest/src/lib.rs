@@ -302,6 +302,11 @@ pub extern "C" fn start() {
     wasi::write_all(wasi::STDOUT, &output);
 }
 
+/// Whether the call's result is recorded (the function has decided).
+fn decided() -> bool {
+    !RESULT.0.borrow().is_empty()
+}
+
 /// Records the call's result unless one was recorded already.
 fn decide(result: Vec<u8>) {
     let mut slot = RESULT.0.borrow_mut();
@@ -438,10 +443,9 @@ impl Engine {
         let started = context.with(
             |ctx| -> javy::quickjs::Result<Result<Option<Persistent<Value<'static>>>, String>> {
                 let raw = ctx.as_raw().as_ptr();
+                json::begin_lazy(input);
                 // SAFETY: the context is live for the duration of `with`; the
                 // parsed value's ownership passes to `Value`.
-                json::expect_result_like_input(input.len());
-                json::begin_lazy(input);
                 let parsed = match unsafe { json::parse(raw, input) } {
                     Ok(parsed) => parsed,
                     Err(message) => {
@@ -500,7 +504,7 @@ impl Engine {
                 }
                 // Decided, and nothing returned that could be a thenable
                 // (the common end of a call): `settle` would change nothing.
-                if !returned.is_object() && !RESULT.0.borrow().is_empty() {
+                if !returned.is_object() && decided() {
                     return Ok(Ok(None));
                 }
                 let settle: Function = self.settle.clone().restore(&ctx)?;
@@ -550,7 +554,7 @@ impl Engine {
                     promise = Some(pending);
                 }
             }
-            if !RESULT.0.borrow().is_empty() {
+            if decided() {
                 break;
             }
             let delay: f64 = context
@@ -576,7 +580,7 @@ impl Engine {
             .with(|ctx| -> javy::quickjs::Result<()> {
                 self.warn_rejections(&ctx, promise.as_ref())?;
                 // `finish` only decides what is undecided.
-                if !RESULT.0.borrow().is_empty() {
+                if decided() {
                     return Ok(());
                 }
                 let finish: Function = self.finish.clone().restore(&ctx)?;
@@ -612,7 +616,7 @@ impl Engine {
         };
         // Fulfilled after the function decided (the common end of an async
         // `pipe`): `settle` would change nothing.
-        if !rejected && !RESULT.0.borrow().is_empty() {
+        if !rejected && decided() {
             return Ok(true);
         }
         let settle: Function = self.settle.clone().restore(ctx)?;
