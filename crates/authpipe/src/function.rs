@@ -3,7 +3,7 @@
 use crate::cancel::CancelToken;
 use crate::fetch::{FetchError, Fetcher};
 use crate::limits::{Limits, MAX_LOG_BYTES};
-use crate::result::{Claims, ErrorKind, FunctionError, LogLevel, LogRecord};
+use crate::result::{ErrorKind, FunctionError, LogLevel, LogRecord};
 use crate::runtime::Runtime;
 use crate::sandbox::{self, CallState, Environ, Exit};
 use crate::split::{self, MEMORY_NAME, SNAPSHOT_MODULE};
@@ -409,7 +409,7 @@ const CANCELLED_MESSAGE: &str =
 /// What the guest writes on stdout, checked without building the flow's
 /// values: `user`, `context`, `claims` and `custom_data` are only
 /// recognised as JSON objects (and skipped); [`Flow::parse`] reads them
-/// once the pipeline has ended.
+/// once the pipeline has ended (`Flow` in pipeline.rs).
 #[derive(Deserialize)]
 struct GuestOutput {
     outcome: crate::result::Outcome,
@@ -455,7 +455,7 @@ impl<'de> Deserialize<'de> for JsonObject {
     }
 }
 
-/// The shape of [`Claims`]: two objects.
+/// The shape of [`crate::result::Claims`]: two objects.
 #[derive(Deserialize)]
 struct ClaimsShape {
     #[serde(default)]
@@ -464,43 +464,6 @@ struct ClaimsShape {
     #[serde(default)]
     #[allow(dead_code, reason = "checked for shape only")]
     access_token: Option<JsonObject>,
-}
-
-/// The values that flow from stage to stage, read from an allowing stage's
-/// result (or the caller's input).
-pub(crate) struct Flow {
-    pub user: Value,
-    pub context: Value,
-    pub claims: Claims,
-    pub custom_data: Map<String, Value>,
-}
-
-impl Flow {
-    /// Reads the flow out of an allowing stage's result JSON, already
-    /// checked by [`parse_output`].
-    pub(crate) fn parse(flow: &[u8]) -> Result<Flow, FunctionError> {
-        #[derive(Deserialize)]
-        struct Parts {
-            user: Value,
-            context: Value,
-            #[serde(default)]
-            claims: Claims,
-            #[serde(default)]
-            custom_data: Map<String, Value>,
-        }
-        let parts: Parts = serde_json::from_slice(flow).map_err(|e| {
-            FunctionError::new(
-                ErrorKind::InvalidOutput,
-                format!("the function's result is not valid: {e}"),
-            )
-        })?;
-        Ok(Flow {
-            user: parts.user,
-            context: parts.context,
-            claims: parts.claims,
-            custom_data: parts.custom_data,
-        })
-    }
 }
 
 #[derive(Deserialize)]
